@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--raw", default=None, help="raw input folder (default: paths.raw in pipeline.yaml)")
     run.add_argument("--out", default=None, help="output folder (default: paths.out in pipeline.yaml)")
     run.add_argument("--runner", choices=["local", "dask"], default="local",
-                     help="where classify shards run: here (default) or on a Dask cluster")
+                     help="where classify batches run: here (default) or on a Dask cluster")
     run.add_argument("--address", default=None,
                      help="Dask scheduler address (tcp://host:8786); without it a 2-worker local cluster")
 

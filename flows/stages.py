@@ -18,25 +18,25 @@ def publish(summary: dict) -> dict:
     return summary
 
 
-@task(name="classify shard")
-def classify_shard(config_dir: str, raw: str | None, out: str | None, doc_ids: list[str], key: str) -> dict:
-    """One classify shard on a Dask worker: only paths and ids travel; the worker loads the model once."""
-    return stages.classify_shard(load_settings(config_dir, raw=raw, out=out), doc_ids, key)
+@task(name="classify batch")
+def classify_batch(config_dir: str, raw: str | None, out: str | None, batch: str) -> dict:
+    """One classify batch on a Dask worker: only paths and the batch id travel; the worker loads the model once."""
+    return stages.classify_batch(load_settings(config_dir, raw=raw, out=out), batch)
 
 
-def dask_shard_mapper(config_dir: str, raw: str | None, out: str | None, address: str | None):
-    """map_shards for run_classify: one Prefect task per shard on a Dask cluster (a local one if no address)."""
+def dask_batch_mapper(config_dir: str, raw: str | None, out: str | None, address: str | None):
+    """map_batches for run_classify: one Prefect task per batch on a Dask cluster (a local one if no address)."""
     from prefect_dask import DaskTaskRunner
 
     runner = DaskTaskRunner(address=address) if address else \
         DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1})
 
-    @flow(name="stancewatch-classify-shards", task_runner=runner)
-    def classify_shards(calls: list) -> list[dict]:
-        futures = [classify_shard.submit(config_dir, raw, out, doc_ids, key) for doc_ids, key in calls]
+    @flow(name="stancewatch-classify-batches", task_runner=runner)
+    def classify_batches(batches: list[str]) -> list[dict]:
+        futures = [classify_batch.submit(config_dir, raw, out, batch) for batch in batches]
         return [future.result() for future in futures]
 
-    return lambda calls: classify_shards(calls) if calls else []
+    return lambda batches: classify_batches(batches) if batches else []
 
 
 def _stage_flow(name: str):
@@ -47,7 +47,7 @@ def _stage_flow(name: str):
                    runner: str = "local", address: str | None = None) -> dict:
         settings = load_settings(config_dir, raw=raw, out=out)
         if name == "classify" and runner == "dask":
-            return publish(stages.run_classify(settings, map_shards=dask_shard_mapper(config_dir, raw, out, address)))
+            return publish(stages.run_classify(settings, map_batches=dask_batch_mapper(config_dir, raw, out, address)))
         return publish(work(settings))
     stage_flow.__doc__ = f"Run the {name} stage alone, from the previous stage's tables (runner: local or dask)."
     return stage_flow

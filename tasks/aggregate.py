@@ -4,6 +4,10 @@ Only sentences that concern a target (decided by the model, not `no_mention`) co
 counts and shares of FAVOR/AGAINST/NONE, `n_evidence` = FAVOR + AGAINST sentences, and
 `net_score` = (FAVOR - AGAINST) / evidence in [-1, 1] (null without evidence). `label` is the
 side with more evidence, NONE on a tie.
+
+Aggregation streams: stance_facts() reduces one batch's sentence x target rows to counts per
+(document, holder, target, label), a small fraction of the rows; the per-batch facts are
+concatenated and every table sums the counts `n`.
 """
 from __future__ import annotations
 
@@ -11,27 +15,34 @@ import numpy as np
 import pandas as pd
 
 
+_FACT_KEYS = ["doc_id", "title", "outlet", "published", "target", "holder", "holder_role", "holder_kind",
+              "concerns", "label"]
+
+
 def stance_facts(documents: pd.DataFrame, sentences: pd.DataFrame, stances: pd.DataFrame) -> pd.DataFrame:
-    """Stance rows joined with their sentence's holder and their document's outlet, date and title."""
-    facts = stances.merge(sentences[["doc_id", "sentence_index", "holder", "holder_role", "holder_kind", "is_quote"]],
+    """Stance rows joined with their sentence's holder and their document's outlet, date and title,
+    counted per document, holder, target and label (column `n`)."""
+    facts = stances.merge(sentences[["doc_id", "sentence_index", "holder", "holder_role", "holder_kind"]],
                           on=["doc_id", "sentence_index"], how="left", validate="many_to_one")
     facts = facts.merge(documents[["doc_id", "title", "outlet", "published"]], on="doc_id", how="left",
                         validate="many_to_one")
     facts["outlet"] = facts["outlet"].fillna("unknown outlet")
     facts["concerns"] = facts["decided_by"] != "no_mention"
-    return facts
+    return facts.groupby(_FACT_KEYS, dropna=False, sort=False, observed=True).size().rename("n").reset_index()
 
 
 def _counts(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Stance counts, shares, net score and label per group of `keys`, for sentences that concern the target."""
+    concerns = frame["concerns"].astype(bool)
     concerned = frame.assign(
-        is_favor=(frame["label"] == "FAVOR") & frame["concerns"],
-        is_against=(frame["label"] == "AGAINST") & frame["concerns"],
-        is_none=(frame["label"] == "NONE") & frame["concerns"],
+        n_concerned=frame["n"] * concerns,
+        is_favor=frame["n"] * ((frame["label"] == "FAVOR") & concerns),
+        is_against=frame["n"] * ((frame["label"] == "AGAINST") & concerns),
+        is_none=frame["n"] * ((frame["label"] == "NONE") & concerns),
     )
     grouped = concerned.groupby(keys, dropna=False, sort=True, observed=True)
     out = pd.DataFrame({
-        "n_sentences": grouped["concerns"].sum(),
+        "n_sentences": grouped["n_concerned"].sum(),
         "n_favor": grouped["is_favor"].sum(),
         "n_against": grouped["is_against"].sum(),
         "n_none": grouped["is_none"].sum(),
@@ -71,16 +82,18 @@ def daily_stance(facts: pd.DataFrame) -> pd.DataFrame:
 
 def holder_stance(facts: pd.DataFrame) -> pd.DataFrame:
     """Per holder x target, over the articles where the holder speaks about the target."""
-    concerned = facts[facts["concerns"]]
-    out = _counts(concerned, ["holder", "holder_kind", "target"])
-    grouped = concerned.groupby(["holder", "holder_kind", "target"])
+    keys = ["holder", "holder_kind", "target"]
+    concerned = facts[facts["concerns"].astype(bool)]
+    out = _counts(concerned, keys)
+    grouped = concerned.groupby(keys)
+    roles = (concerned.dropna(subset=["holder_role"]).groupby([*keys, "holder_role"])["n"].sum().reset_index()
+             .sort_values(["n", "holder_role"], ascending=[False, True]).drop_duplicates(keys))
     extra = pd.DataFrame({
-        "holder_role": grouped["holder_role"].agg(lambda s: s.dropna().mode().iloc[0] if s.notna().any() else None),
         "n_articles": grouped["doc_id"].nunique(),
         "outlets": grouped["outlet"].agg(lambda s: sorted(set(s))),
         "first_date": grouped["published"].min(),
         "last_date": grouped["published"].max(),
     }).reset_index()
-    out = out.merge(extra, on=["holder", "holder_kind", "target"])
+    out = out.merge(extra, on=keys).merge(roles[[*keys, "holder_role"]], on=keys, how="left")
     out["n_outlets"] = out["outlets"].map(len)
     return out

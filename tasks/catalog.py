@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+import re
+import shutil
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from tasks.schema import LABELS, PRODUCED_BY, REJECT_REASONS, SCHEMAS, SchemaError, conform
+from tasks.schema import LABELS, PARTITION_KEYS, PRODUCED_BY, REJECT_REASONS, SCHEMAS, SchemaError, conform, read_schema
 
 DEFAULT_OUT = Path("data/processed")
-_CATEGORICAL = ("label", "target", "voice", "decided_by", "holder_kind", "stage", "reason", "language")
+_CATEGORICAL = ("label", "target", "voice", "decided_by", "holder_kind", "stage", "reason", "language", "batch",
+                "model")
 
 
 class StageInputError(RuntimeError):
@@ -25,17 +29,58 @@ class StageInputError(RuntimeError):
 
 
 def table_path(out_dir: str | Path, table_name: str) -> Path:
+    """A table's file, or for a partitioned table its dataset folder (read it whole with pd.read_parquet)."""
     if table_name not in SCHEMAS:
         raise KeyError(f"unknown table '{table_name}'; known: {sorted(SCHEMAS)}")
-    return Path(out_dir) / f"{table_name}.parquet"
+    return Path(out_dir) / (table_name if table_name in PARTITION_KEYS else f"{table_name}.parquet")
+
+
+def partition_value(value: str) -> str:
+    """A partition key value safe as a folder name (model ids hold '/', '+', spaces)."""
+    return re.sub(r"[^\w.@+-]", "_", value)
+
+
+def partition_path(out_dir: str | Path, table_name: str, **keys: str) -> Path:
+    """The one file of a partition: `<table>/model=<m>/batch=<b>/part-0.parquet`."""
+    if tuple(keys) != PARTITION_KEYS.get(table_name):
+        raise KeyError(f"table '{table_name}' is partitioned by {PARTITION_KEYS.get(table_name)}, got {tuple(keys)}")
+    folder = table_path(out_dir, table_name).joinpath(*(f"{k}={partition_value(v)}" for k, v in keys.items()))
+    return folder / "part-0.parquet"
+
+
+def partitions(out_dir: str | Path, table_name: str, **fixed: str) -> dict[str, Path]:
+    """The files of a partitioned table below the `fixed` leading keys, by their batch, oldest first."""
+    if tuple(fixed) != PARTITION_KEYS[table_name][:-1]:
+        raise KeyError(f"name every key of '{table_name}' but the batch: {PARTITION_KEYS[table_name][:-1]}")
+    return {path.parent.name.split("=", 1)[1]: path for path in sorted(_files(out_dir, table_name, **fixed))}
+
+
+def _files(out_dir: str | Path, table_name: str, **fixed: str) -> list[Path]:
+    """Every partition file of a table below the `fixed` leading keys."""
+    folder = table_path(out_dir, table_name).joinpath(*(f"{k}={partition_value(v)}" for k, v in fixed.items()))
+    open_keys = PARTITION_KEYS[table_name][len(fixed):]
+    return list(folder.glob("/".join(f"{key}=*" for key in open_keys) + "/part-0.parquet"))
+
+
+def ensure_table(out_dir: str | Path, table_name: str, **fixed: str) -> Path:
+    """Create a partitioned table's folder, so a stage with nothing to write still leaves an (empty) table."""
+    folder = table_path(out_dir, table_name).joinpath(*(f"{k}={partition_value(v)}" for k, v in fixed.items()))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def drop_partition(path: Path) -> None:
+    """Remove one partition file and its folder (a batch that no longer exists upstream)."""
+    path.unlink(missing_ok=True)
+    shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def write_table(df: pd.DataFrame | pa.Table, out_dir: str | Path, table_name: str,
                 metadata: dict | None = None, path: Path | None = None) -> Path:
     """Validate and write a table to a temp file in the same folder, then rename it into place.
 
-    A crash mid-write leaves the previous good file untouched. `path` overrides the catalog's
-    location (classify shards, archived model partitions).
+    A crash mid-write leaves the previous good file untouched. `path` is a partition's file
+    (partition_path) for partitioned tables.
     """
     if isinstance(df, pa.Table):
         table = df
@@ -46,6 +91,8 @@ def write_table(df: pd.DataFrame | pa.Table, out_dir: str | Path, table_name: st
     table = conform(table_name, table)
     if metadata:
         table = table.replace_schema_metadata({b"stancewatch": json.dumps(metadata).encode()})
+    if path is None and table_name in PARTITION_KEYS:
+        raise ValueError(f"'{table_name}' is partitioned: pass path=partition_path(...)")
     path = path or table_path(out_dir, table_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a writer that was killed
@@ -62,59 +109,83 @@ def write_table(df: pd.DataFrame | pa.Table, out_dir: str | Path, table_name: st
     return path
 
 
-def read_arrow(out_dir: str | Path, table_name: str) -> pa.Table:
-    """Read and validate a table; missing or corrupt files raise StageInputError naming the stage to rerun."""
-    path = table_path(out_dir, table_name)
+def read_arrow(out_dir: str | Path, table_name: str, columns: list[str] | None = None,
+               filters: list | None = None, **fixed: str) -> pa.Table:
+    """Read and validate a table (a partitioned one whole, or below the `fixed` keys, e.g. model=...).
+
+    Missing or corrupt files raise StageInputError naming the stage to rerun.
+    """
+    path = table_path(out_dir, table_name).joinpath(*(f"{k}={partition_value(v)}" for k, v in fixed.items()))
     stage = PRODUCED_BY[table_name]
     if not path.exists():
         raise StageInputError(f"{path} does not exist: run the '{stage}' stage first "
                               f"(stancewatch run --stage {stage}).")
+    schema = read_schema(table_name)
+    if columns:
+        schema = pa.schema([schema.field(name) for name in columns])
     try:
-        table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise StageInputError(f"{path} is not a readable Parquet file ({exc}): rerun the '{stage}' stage.") from exc
-    try:
-        return conform(table_name, table)
-    except SchemaError as exc:
+        if path.is_dir():
+            open_keys = PARTITION_KEYS[table_name][len(fixed):]
+            partitioning = ds.partitioning(pa.schema([(k, pa.string()) for k in open_keys]), flavor="hive")
+            wanted = [c for c in schema.names if c not in fixed]
+            table = pq.read_table(path, partitioning=partitioning, filters=filters, columns=wanted) \
+                if _files(out_dir, table_name, **fixed) else schema.empty_table().select(wanted)
+            for key, value in fixed.items():
+                if key in schema.names:
+                    table = table.append_column(key, pa.array([value] * table.num_rows, pa.string()))
+        else:
+            table = pq.read_table(path, filters=filters, columns=columns)
+        return conform(table_name, table, schema)
+    except (pa.ArrowInvalid, OSError, SchemaError) as exc:
         raise StageInputError(f"{path} is not a valid '{table_name}' table ({exc}): rerun the '{stage}' stage.") from exc
 
 
-def read_table(out_dir: str | Path, table_name: str) -> pd.DataFrame:
-    return read_arrow(out_dir, table_name).to_pandas()
+def read_table(out_dir: str | Path, table_name: str, columns: list[str] | None = None,
+               filters: list | None = None, **fixed: str) -> pd.DataFrame:
+    return read_arrow(out_dir, table_name, columns, filters, **fixed).to_pandas()
 
 
-def read_file_as(path: Path, table_name: str, filters: list | None = None) -> pd.DataFrame:
-    """A Parquet file (a shard, a partition, or rows of a table), validated as `table_name`."""
+def read_file_as(path: Path, table_name: str, filters: list | None = None,
+                 columns: list[str] | None = None) -> pd.DataFrame:
+    """One Parquet file (a partition, or rows of a table), validated as `table_name`."""
+    schema = pa.schema([SCHEMAS[table_name].field(c) for c in columns]) if columns else None
     try:
-        return conform(table_name, pq.read_table(path, filters=filters)).to_pandas()
+        return conform(table_name, pq.read_table(path, filters=filters, columns=columns), schema).to_pandas()
     except (pa.ArrowInvalid, OSError, SchemaError) as exc:
-        raise StageInputError(f"{path} is not a valid '{table_name}' file ({exc})") from exc
+        raise StageInputError(f"{path} is not a valid '{table_name}' file ({exc}): rerun the "
+                              f"'{PRODUCED_BY[table_name]}' stage.") from exc
 
 
-def read_metadata(out_dir: str | Path, table_name: str) -> dict:
-    """The stancewatch metadata stored with a table (input fingerprints, model), or {} if none."""
-    path = table_path(out_dir, table_name)
-    if not path.exists():
+def file_metadata(path: Path) -> dict:
+    """The stancewatch metadata stored with a file (input fingerprints, model), or {} if none or unreadable."""
+    try:
+        raw = (pq.read_schema(path).metadata or {}).get(b"stancewatch")
+    except (pa.ArrowInvalid, OSError):
         return {}
-    raw = (pq.read_schema(path).metadata or {}).get(b"stancewatch")
     return json.loads(raw) if raw else {}
 
 
-def load(table_name: str, out_dir: str | Path = DEFAULT_OUT) -> pd.DataFrame:
-    """A stage's table as a pandas DataFrame with categoricals for labels/targets and UTC timestamps."""
-    df = read_table(out_dir, table_name)
+def load(table_name: str, out_dir: str | Path = DEFAULT_OUT, **fixed: str) -> pd.DataFrame:
+    """A stage's table as a pandas DataFrame with categoricals for labels/targets and UTC timestamps.
+
+    Partitioned tables read whole, or below fixed keys: load("stances", model=...) for one model.
+    """
+    df = read_table(out_dir, table_name, **fixed)
     for column in _CATEGORICAL:
         if column in df.columns:
             df[column] = df[column].astype(pd.CategoricalDtype(LABELS) if column == "label" else "category")
     return df
 
 
-def append_rejects(out_dir: str | Path, rejects: pd.DataFrame, stage: str) -> None:
-    """Replace this stage's rows in rejects.parquet with `rejects`, keeping the other stages' rows."""
+def replace_rejects(out_dir: str | Path, rejects: pd.DataFrame, replaced) -> None:
+    """Add `rejects` to rejects.parquet, dropping the earlier rows where `replaced(frame)` is True.
+
+    Stages redo only changed input, so they replace only the rejects of what they redid.
+    """
     frames = [rejects]
     if table_path(out_dir, "rejects").exists():
         previous = read_table(out_dir, "rejects")
-        frames.insert(0, previous[previous["stage"] != stage])
+        frames.insert(0, previous[~replaced(previous)])
     nonempty = [f for f in frames if len(f)]
     combined = pd.concat(nonempty, ignore_index=True) if nonempty else empty_frame("rejects")
     write_table(combined, out_dir, "rejects")
@@ -124,11 +195,12 @@ def empty_frame(table_name: str) -> pd.DataFrame:
     return SCHEMAS[table_name].empty_table().to_pandas()
 
 
-def rejects_frame(rejects: list[dict], stage: str, now: datetime | None = None) -> pd.DataFrame:
-    """Rejects (dicts with source, reason, message) as a rejects-table frame for `stage`."""
+def rejects_frame(rejects: list[dict], stage: str, batch: str | None = None,
+                  now: datetime | None = None) -> pd.DataFrame:
+    """Rejects (dicts with source, reason, message) as a rejects-table frame for `stage` and `batch`."""
     unknown = {r["reason"] for r in rejects} - set(REJECT_REASONS)
     if unknown:
         raise ValueError(f"unknown reject reason(s) {sorted(unknown)}; declared: {REJECT_REASONS}")
     now = now or datetime.now(timezone.utc)
-    return pd.DataFrame([{"stage": stage, **r, "rejected_at": now} for r in rejects],
-                        columns=["stage", "source", "reason", "message", "rejected_at"])
+    return pd.DataFrame([{"stage": stage, **r, "rejected_at": now, "batch": batch} for r in rejects],
+                        columns=["stage", "source", "reason", "message", "rejected_at", "batch"])

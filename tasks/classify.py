@@ -3,12 +3,11 @@
 A sentence that neither names a target (its aliases) nor refers back to it with a pronoun right
 after a sentence that did is NONE without a model call (`decided_by = no_mention`). The others are
 encoded once, whatever the number of targets, and the head scores each target. Rows already
-computed for the same sentence text, target definition and model are reused from the previous
-stances table, so a rerun costs only what changed.
+computed for the same sentence text, target definition and model are reused from the stances
+already stored for that model, so a rerun costs only what changed.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -106,27 +105,3 @@ def build_cache(previous: pd.DataFrame | None, model) -> dict[tuple[str, str], n
     same = same.drop_duplicates(["text_hash", "target_hash"])
     return {(t, h): np.array([f, a, n]) for t, h, f, a, n in
             zip(same["text_hash"], same["target_hash"], same["p_favor"], same["p_against"], same["p_none"])}
-
-
-def shards(sentences: pd.DataFrame, size: int) -> list[pd.DataFrame]:
-    """Whole documents grouped into shards of about `size` sentences (the unit of checkpointing)."""
-    ordered = sentences.sort_values(["doc_id", "sentence_index"])
-    out, current, count = [], [], 0
-    for _, doc in ordered.groupby("doc_id", sort=False):
-        current.append(doc)
-        count += len(doc)
-        if count >= size:
-            out.append(pd.concat(current, ignore_index=True))
-            current, count = [], 0
-    if current:
-        out.append(pd.concat(current, ignore_index=True))
-    return out
-
-
-def shard_key(shard: pd.DataFrame, targets: tuple[Target, ...], model) -> str:
-    """Names a shard's result: same sentences, targets and model give the same key (resume after a kill)."""
-    digest = hashlib.sha256(f"{model.model_id}|{model.model_version}|".encode())
-    digest.update("|".join(t.definition_hash for t in targets).encode())
-    for doc_id, index, text in zip(shard["doc_id"], shard["sentence_index"], shard["text_hash"]):
-        digest.update(f"{doc_id}:{index}:{text};".encode())
-    return digest.hexdigest()[:20]

@@ -59,7 +59,6 @@ class ModelSettings:
     batch_size: int = 64
     max_length: int = 128
     threads: int = 2
-    shard_sentences: int = 5000
 
 
 @dataclass(frozen=True)
@@ -68,6 +67,7 @@ class Settings:
     out: Path = Path("data/processed")
     max_file_mb: float = 256
     max_doc_chars: int = 500_000
+    batch_documents: int = 500
     languages: tuple[str, ...] = ("en",)
     min_chars: int = 200
     model: ModelSettings = field(default_factory=ModelSettings)
@@ -76,10 +76,9 @@ class Settings:
 
 _PIPELINE_KEYS = {
     "paths": {"raw": str, "out": str},
-    "ingest": {"max_file_mb": (int, float), "max_doc_chars": int},
+    "ingest": {"max_file_mb": (int, float), "max_doc_chars": int, "batch_documents": int},
     "clean": {"languages": list, "min_chars": int},
-    "model": {"package": str, "head": str, "batch_size": int, "max_length": int, "threads": int,
-              "shard_sentences": int},
+    "model": {"package": str, "head": str, "batch_size": int, "max_length": int, "threads": int},
 }
 
 
@@ -116,7 +115,7 @@ def _pipeline_values(path: Path) -> dict[str, Any]:
             values[f"{section}.{key}"] = value
     if not all(isinstance(lang, str) for lang in values.get("clean.languages", [])):
         raise ConfigError(f"{path}: key 'clean.languages' should be a list of language codes like [en]")
-    for key in ("model.batch_size", "model.max_length", "model.threads", "model.shard_sentences"):
+    for key in ("model.batch_size", "model.max_length", "model.threads", "ingest.batch_documents"):
         if key in values and values[key] < 1:
             raise ConfigError(f"{path}: key '{key}' should be a positive integer, got {values[key]}")
     return values
@@ -169,6 +168,7 @@ def load_settings(config_dir: str | Path = DEFAULT_CONFIG_DIR, raw: str | Path |
         out=Path(out or values.get("paths.out", Settings.out)),
         max_file_mb=values.get("ingest.max_file_mb", Settings.max_file_mb),
         max_doc_chars=values.get("ingest.max_doc_chars", Settings.max_doc_chars),
+        batch_documents=values.get("ingest.batch_documents", Settings.batch_documents),
         languages=tuple(values.get("clean.languages", Settings.languages)),
         min_chars=values.get("clean.min_chars", Settings.min_chars),
         model=ModelSettings(**model_keys),

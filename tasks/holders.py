@@ -106,11 +106,24 @@ class PersonIndex:
     def people_in(self, text: str) -> list[tuple[int, Person]]:
         """(position, person) for every full name or known surname in text, in order."""
         found = []
-        for match in re.finditer(r"\b[A-Z][\w'’-]+\b", text):
+        for match in _NAME_TOKEN.finditer(text):
             person = self.find(match.group(0))
             if person:
                 found.append((match.start(), person))
         return found
+
+
+    def view(self, keys) -> dict[str, list]:
+        """What the index answers for these surname keys: a text's holders change only if this does."""
+        return {key: [person.canonical, person.role] for key in sorted(keys) if (person := self.find(key))}
+
+
+_NAME_TOKEN = re.compile(r"\b[A-Z][\w'’-]+\b")
+
+
+def name_keys(text: str) -> set[str]:
+    """Surname keys of every capitalised word: the only index entries holder resolution can look up."""
+    return {surname_key(match.group(0)) for match in _NAME_TOKEN.finditer(text)}
 
 
 def person_mentions(text: str, ner_doc) -> list[dict]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import unicodedata
 
 
@@ -14,3 +15,8 @@ def doc_id_for(text: str) -> str:
 def text_hash(text: str) -> str:
     """Exact-text hash: a sentence's stance is recomputed only when this changes."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def fingerprint(*values) -> str:
+    """Hash of JSON-able values: names a partition's inputs, so a stage knows what it must redo."""
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:20]

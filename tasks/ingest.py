@@ -8,11 +8,12 @@ and paths or URLs found in the input are only recorded, never opened or written.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
@@ -54,12 +55,6 @@ class RawDocument:
     date: str | None = None
     url: str | None = None
     source: str | None = None
-
-
-@dataclass
-class IngestResult:
-    documents: list[RawDocument] = field(default_factory=list)
-    rejects: list[Reject] = field(default_factory=list)
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
@@ -243,50 +238,122 @@ def read_file(path: Path, max_file_mb: float) -> list[RawDocument | Reject]:
         return [Reject(source, "malformed", f"{type(exc).__name__}: {exc}")]
 
 
-def ingest_folder(raw_dir: str | Path, max_file_mb: float = 256, max_doc_chars: int = 500_000,
-                  progress_every: int = 500) -> IngestResult:
-    """Read every file under raw_dir; unreadable, empty or over-long input becomes a Reject with a reason."""
-    raw_dir = Path(raw_dir)
-    result = IngestResult()
-    if not raw_dir.is_dir():
-        raise FileNotFoundError(f"raw folder {raw_dir} does not exist")
-    for count, path in enumerate(iter_raw_files(raw_dir), start=1):
+def read_documents(paths, max_file_mb: float = 256, max_doc_chars: int = 500_000,
+                   progress_every: int = 500) -> Iterator[RawDocument | Reject]:
+    """Documents of the given files, one at a time; unreadable, empty or over-long input comes as a Reject."""
+    documents = rejects = 0
+    for count, path in enumerate(paths, start=1):
         for item in read_file(path, max_file_mb):
-            if isinstance(item, Reject):
-                result.rejects.append(item)
-                continue
-            if not item.text.strip():
-                result.rejects.append(Reject(item.source_path, "empty", "document text is empty"))
-            elif len(item.text) > max_doc_chars:
-                result.rejects.append(Reject(item.source_path, "too_large",
-                                             f"{len(item.text):,} characters is over ingest.max_doc_chars="
-                                             f"{max_doc_chars:,}: not one article; split the file or raise the limit"))
-            else:
-                result.documents.append(item)
+            if isinstance(item, RawDocument) and not item.text.strip():
+                item = Reject(item.source_path, "empty", "document text is empty")
+            elif isinstance(item, RawDocument) and len(item.text) > max_doc_chars:
+                item = Reject(item.source_path, "too_large",
+                              f"{len(item.text):,} characters is over ingest.max_doc_chars={max_doc_chars:,}: "
+                              f"not one article; split the file or raise the limit")
+            documents += isinstance(item, RawDocument)
+            rejects += isinstance(item, Reject)
+            yield item
         if count % progress_every == 0:
-            log.info("ingest: %d files read, %d documents, %d rejects", count, len(result.documents),
-                     len(result.rejects))
-    return result
+            log.info("ingest: %d files read, %d documents, %d rejects", count, documents, rejects)
 
 
-def to_tables(result: IngestResult, now: datetime | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Collapse exact duplicates (same doc_id) to one row remembering every path; rejects as a frame."""
+def file_of(source: str) -> str:
+    """The raw file a document or reject came from: 'a.jsonl:12' -> 'a.jsonl'."""
+    head, _, line = source.rpartition(":")
+    return head if head and line.isdigit() else source
+
+
+def to_tables(items: list[RawDocument | Reject], batch: str | None = None, seen: dict[str, str] | None = None,
+              doc_ids_by_file: dict[str, list[str]] | None = None,
+              now: datetime | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Collapse exact duplicates (same doc_id) to one row remembering every path; rejects as a frame.
+
+    `seen` maps the doc_ids stored by earlier batches to their first path (updated in place): a
+    document already stored is a duplicate, unless it comes from that same path again.
+    `doc_ids_by_file` collects, per raw file, the doc_ids it gave (for the raw_files manifest).
+    """
     now = now or datetime.now(timezone.utc)
+    seen = {} if seen is None else seen
+    doc_ids_by_file = {} if doc_ids_by_file is None else doc_ids_by_file
     rows: dict[str, dict] = {}
-    rejects = [r.__dict__ for r in result.rejects]
-    for doc in result.documents:
+    rejects = [r.__dict__ for r in items if isinstance(r, Reject)]
+    for doc in (d for d in items if isinstance(d, RawDocument)):
         doc_id = doc_id_for(((doc.title or "") + "\n" + doc.text) if doc.source_format == "txt" else doc.text)
+        doc_ids_by_file.setdefault(file_of(doc.source_path), []).append(doc_id)
         if doc_id in rows:
             first = rows[doc_id]
             first["source_paths"].append(doc.source_path)
             rejects.append({"source": doc.source_path, "reason": "duplicate",
                             "message": f"same text as {first['source_paths'][0]} (doc_id {doc_id}); kept once"})
             continue
+        if doc_id in seen:
+            if seen[doc_id] != doc.source_path:
+                rejects.append({"source": doc.source_path, "reason": "duplicate",
+                                "message": f"same text as {seen[doc_id]} (doc_id {doc_id}), stored earlier; kept once"})
+            continue
+        seen[doc_id] = doc.source_path
         rows[doc_id] = {"doc_id": doc_id, "source_paths": [doc.source_path], "source_format": doc.source_format,
                         "encoding": doc.encoding, "title": doc.title, "text": doc.text, "date": doc.date,
                         "url": doc.url, "source": doc.source, "ingested_at": now}
-    return pd.DataFrame(list(rows.values()), columns=_INGESTED_COLUMNS), rejects_frame(rejects, "ingest", now)
+    return (pd.DataFrame(list(rows.values()), columns=_INGESTED_COLUMNS),
+            rejects_frame(rejects, "ingest", batch, now))
 
 
 _INGESTED_COLUMNS = ["doc_id", "source_paths", "source_format", "encoding", "title", "text", "date", "url",
                      "source", "ingested_at"]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class FilePlan:
+    """What a rerun of ingest has to do: files kept as they are, files to read, files gone."""
+    unchanged: pd.DataFrame  # raw_files rows, with refreshed size and mtime
+    to_read: list[Path]
+    removed: list[str]
+
+
+def plan_files(raw_dir: str | Path, manifest: pd.DataFrame) -> FilePlan:
+    """Compare the raw folder with the raw_files manifest of earlier runs.
+
+    A file with the same size and mtime is not opened; one whose size or mtime changed is hashed,
+    and read again only if its content changed.
+    """
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"raw folder {raw_dir} does not exist")
+    known = {row["path"]: row for row in manifest.to_dict(orient="records")}
+    unchanged, to_read = [], []
+    for path in iter_raw_files(raw_dir):
+        row = known.pop(str(path), None)
+        stat = path.stat()
+        if row is not None and (row["size_bytes"], row["modified_ns"]) != (stat.st_size, stat.st_mtime_ns):
+            if row["sha256"] == sha256_of(path):
+                row = {**row, "size_bytes": stat.st_size, "modified_ns": stat.st_mtime_ns}
+            else:
+                row = None
+        if row is None:
+            to_read.append(path)
+        else:
+            unchanged.append(row)
+    return FilePlan(pd.DataFrame(unchanged, columns=manifest.columns), to_read, sorted(known))
+
+
+def fingerprints(paths: list[Path], batch: str) -> dict[str, dict]:
+    """raw_files rows for files about to be read (taken before reading, so an edit made meanwhile is seen next run)."""
+    rows = {}
+    for path in paths:
+        try:
+            stat = path.stat()
+            digest = sha256_of(path)
+        except OSError:  # unreadable: read_file rejects it, and it is tried again next run
+            continue
+        rows[str(path)] = {"path": str(path), "size_bytes": stat.st_size, "modified_ns": stat.st_mtime_ns,
+                           "sha256": digest, "batch": batch, "doc_ids": []}
+    return rows

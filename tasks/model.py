@@ -208,6 +208,6 @@ class StanceModel:
 
 @lru_cache(maxsize=2)
 def load_model(settings: ModelSettings) -> StanceModel:
-    """The configured model, once per process (and per Dask worker), whatever the number of shards."""
+    """The configured model, once per process (and per Dask worker), whatever the number of batches."""
     return StanceModel(settings.package, settings.head, max_length=settings.max_length, threads=settings.threads,
                        batch_size=settings.batch_size)

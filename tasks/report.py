@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.catalog import read_metadata, read_table, table_path
+from tasks.catalog import file_metadata, read_table, table_path
 
 TOP_HOLDERS = 12
 EVIDENCE_PER_HOLDER = 3
@@ -88,10 +88,12 @@ def _table(frame: pd.DataFrame) -> str:
 
 def evidence(out_dir: Path, holders: pd.DataFrame) -> pd.DataFrame:
     """The most confident FAVOR/AGAINST sentences of each top (holder, target), with title, outlet, date."""
-    stances = read_table(out_dir, "stances")
-    sentences = read_table(out_dir, "sentences")[["doc_id", "sentence_index", "text", "holder"]]
-    documents = read_table(out_dir, "documents")[["doc_id", "title", "outlet", "published"]]
-    facts = stances[stances["label"] != "NONE"].merge(sentences).merge(documents)
+    model = file_metadata(table_path(out_dir, "holder_stance")).get("model")
+    stances = read_table(out_dir, "stances", filters=[("label", "!=", "NONE")], model=model)
+    stances = stances.drop(columns=["batch", "model"])
+    sentences = read_table(out_dir, "sentences", columns=["doc_id", "sentence_index", "text", "holder"])
+    documents = read_table(out_dir, "documents", columns=["doc_id", "title", "outlet", "published"])
+    facts = stances.merge(sentences).merge(documents)
     facts["confidence"] = facts[["p_favor", "p_against"]].max(axis=1)
     top = holders.sort_values("n_evidence", ascending=False).groupby("target", observed=True).head(5)
     keep = facts.merge(top[["holder", "target"]])
@@ -102,12 +104,12 @@ def evidence(out_dir: Path, holders: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary(out_dir: Path) -> dict:
-    documents = read_table(out_dir, "documents")
+    documents = read_table(out_dir, "documents", columns=["doc_id", "outlet", "published"])
     rejects = read_table(out_dir, "rejects") if table_path(out_dir, "rejects").exists() else pd.DataFrame()
-    model = read_metadata(out_dir, "stances")
+    model = file_metadata(table_path(out_dir, "holder_stance"))
     return {
         "documents": len(documents),
-        "sentences": len(read_table(out_dir, "sentences")),
+        "sentences": len(read_table(out_dir, "sentences", columns=["doc_id"])),
         "outlets": int(documents["outlet"].nunique()),
         "dated documents": int(documents["published"].notna().sum()),
         "rejects": ", ".join(f"{r}: {n}" for r, n in rejects["reason"].value_counts().items()) if len(rejects) else "none",

@@ -24,6 +24,15 @@ _STANCE_COUNTS = [
 ]
 
 SCHEMAS: dict[str, pa.Schema] = {
+    # Every raw file seen, with its fingerprint: a rerun reads only new or changed files.
+    "raw_files": pa.schema([
+        ("path", pa.string()),
+        ("size_bytes", pa.int64()),
+        ("modified_ns", pa.int64()),
+        ("sha256", pa.string()),
+        ("batch", pa.string()),  # the ingest run that read it
+        ("doc_ids", pa.list_(pa.string())),  # the documents it gave, kept or duplicate
+    ]),
     # One row per distinct raw document (exact duplicates collapse, remembering every path).
     "ingested": pa.schema([
         ("doc_id", pa.string()),
@@ -122,7 +131,19 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("reason", pa.string()),
         ("message", pa.string()),
         ("rejected_at", _UTC),
+        ("batch", pa.string()),
     ]),
+}
+
+# Tables stored as Parquet datasets, one file per partition: `<table>/batch=<id>/part-0.parquet`
+# (stances: `stances/model=<model>/batch=<id>/...`). An ingest batch holds at most
+# ingest.batch_documents documents and is the unit of work, checkpointing and memory of the
+# later stages. Readers get the partition keys as string columns.
+PARTITION_KEYS: dict[str, tuple[str, ...]] = {
+    "ingested": ("batch",),
+    "documents": ("batch",),
+    "sentences": ("batch",),
+    "stances": ("model", "batch"),
 }
 
 # Which stage writes each table: named in errors so the user knows what to rerun.
@@ -136,6 +157,7 @@ PRODUCED_BY = {
     "daily_stance": "aggregate",
     "holder_stance": "aggregate",
     "rejects": "ingest",
+    "raw_files": "ingest",
 }
 
 # Reject reason codes, so users can group and count them.
@@ -157,9 +179,20 @@ class SchemaError(ValueError):
     """A table does not match its declared schema."""
 
 
-def conform(table_name: str, table: pa.Table) -> pa.Table:
-    """Return `table` with exactly the declared columns, order and types, or raise SchemaError."""
+def read_schema(table_name: str) -> pa.Schema:
+    """What a reader of the whole table gets: the file columns, then the partition keys."""
     schema = SCHEMAS[table_name]
+    for key in PARTITION_KEYS.get(table_name, ()):
+        schema = schema.append(pa.field(key, pa.string()))
+    return schema
+
+
+def conform(table_name: str, table: pa.Table, schema: pa.Schema | None = None) -> pa.Table:
+    """Return `table` with exactly the declared columns, order and types, or raise SchemaError.
+
+    `schema` defaults to the file schema; readers pass read_schema() or a subset of its columns.
+    """
+    schema = schema or SCHEMAS[table_name]
     missing = [name for name in schema.names if name not in table.column_names]
     if missing:
         raise SchemaError(f"table '{table_name}' lacks column(s) {missing}; has {table.column_names}")

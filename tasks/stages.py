@@ -2,25 +2,32 @@
 
 These are what the Prefect flows call; they also run without Prefect (tests, notebooks).
 Each returns a small summary (row counts, rejects by reason, timings) for logs and artifacts.
+
+Work is done one ingest batch at a time. Every partition file records in its metadata the
+fingerprint of what it was made from; a stage redoes a batch only when that fingerprint changed,
+so a rerun with nothing new costs a metadata read per batch, and a run killed halfway resumes
+from the batches it finished.
 """
 from __future__ import annotations
 
 import logging
-import re
-import shutil
 import time
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from tasks import aggregate as agg
-from tasks.catalog import (StageInputError, append_rejects, read_file_as, read_table, rejects_frame, table_path,
-                           write_table)
-from tasks.classify import build_cache, shard_key, shards, stance_rows
-from tasks.clean import clean_table
+from tasks.catalog import (StageInputError, drop_partition, empty_frame, ensure_table, file_metadata, partition_path,
+                           partition_value, partitions, read_file_as, read_table, rejects_frame, replace_rejects,
+                           table_path, write_table)
+from tasks.classify import build_cache, stance_rows
+from tasks.clean import clean_documents, sentence_rows
 from tasks.config import Settings
-from tasks.ingest import ingest_folder, to_tables
+from tasks.holders import index_people, name_keys
+from tasks.ids import fingerprint
+from tasks.ingest import file_of, fingerprints, plan_files, read_documents, to_tables
 from tasks.model import load_model
 
 log = logging.getLogger("stancewatch")
@@ -42,117 +49,272 @@ def _reject_counts(rejects: pd.DataFrame) -> dict[str, int]:
     return dict(Counter(rejects["reason"])) if len(rejects) else {}
 
 
+def _input_of(path: Path) -> str | None:
+    """The fingerprint a partition was made from (None: missing, unreadable or older than fingerprints)."""
+    return file_metadata(path).get("input")
+
+
+# ---------------------------------------------------------------- ingest
+
 def run_ingest(settings: Settings) -> dict:
+    """Read new and changed raw files into new batches; files already ingested with the same content are skipped.
+
+    Documents of a file that changed or disappeared leave their old batch (the changed file is
+    read again); raw_files.parquet keeps each file's size, mtime and SHA-256.
+    """
     started = time.monotonic()
-    result = ingest_folder(settings.raw, settings.max_file_mb, settings.max_doc_chars)
-    ingested, rejects = to_tables(result)
-    write_table(ingested, settings.out, "ingested")
-    append_rejects(settings.out, rejects, "ingest")
-    summary = {"stage": "ingest", "documents": len(ingested), "rejects": _reject_counts(rejects),
+    out = settings.out
+    manifest = read_table(out, "raw_files") if table_path(out, "raw_files").exists() else empty_frame("raw_files")
+    plan = plan_files(settings.raw, manifest)
+    ensure_table(out, "ingested")
+    gone = {str(path) for path in plan.to_read} | set(plan.removed)
+    earlier = partitions(out, "ingested")
+    seen, dropped = _stored_documents(earlier, gone)
+    # a file whose documents were kept under a path now gone is read again, so nothing is lost
+    orphaned = plan.unchanged["doc_ids"].map(lambda ids: bool(dropped & set(ids))).astype(bool)
+    to_read = sorted([*plan.to_read, *map(Path, plan.unchanged.loc[orphaned, "path"])])
+    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    read_now = fingerprints(to_read, run_id)
+    doc_ids_by_file: dict[str, list[str]] = {}
+    batches, rejects, pending = [], [], []
+
+    def flush() -> None:
+        batch = f"{run_id}-{len(batches) + 1:04d}"
+        ingested, batch_rejects = to_tables(pending, batch, seen, doc_ids_by_file)
+        rejects.append(batch_rejects)
+        if len(ingested):
+            write_table(ingested, out, "ingested", path=partition_path(out, "ingested", batch=batch),
+                        metadata={"fingerprint": _ingested_fingerprint(ingested)})
+            batches.append((batch, len(ingested)))
+        pending.clear()
+
+    for item in read_documents(to_read, settings.max_file_mb, settings.max_doc_chars):
+        pending.append(item)
+        if len(pending) >= settings.batch_documents:
+            flush()
+    flush()
+    _remove_files(out, earlier, gone)  # after the new batches are written: a crash never leaves a document nowhere
+    for path, ids in doc_ids_by_file.items():
+        if path in read_now:
+            read_now[path]["doc_ids"] = ids
+    rows = [frame for frame in (plan.unchanged[~orphaned], pd.DataFrame(list(read_now.values()))) if len(frame)]
+    write_table(pd.concat(rows, ignore_index=True) if rows else empty_frame("raw_files"), out, "raw_files")
+    new_rejects = pd.concat(rejects, ignore_index=True)
+    redone = gone | {str(path) for path in to_read}
+    replace_rejects(out, new_rejects, lambda f: (f["stage"] == "ingest") & f["source"].map(file_of).isin(redone))
+    summary = {"stage": "ingest", "files_read": len(to_read), "files_unchanged": int((~orphaned).sum()),
+               "files_removed": len(plan.removed), "documents": sum(n for _, n in batches),
+               "batches": [batch for batch, _ in batches], "rejects": _reject_counts(new_rejects),
                "seconds": round(time.monotonic() - started, 2)}
     log.info("ingest: %s", summary)
     return summary
 
 
-def run_clean(settings: Settings) -> dict:
-    started = time.monotonic()
-    ingested = read_table(settings.out, "ingested")
-    known_people = {}
-    try:
-        previous = read_table(settings.out, "documents")
-        known_people = {h: [dict(p) for p in people] for h, people in zip(previous["text_hash"], previous["people"])}
-    except StageInputError:
-        pass  # no usable earlier output: NER runs on every text
+def _ingested_fingerprint(ingested: pd.DataFrame) -> str:
+    return fingerprint(sorted(zip(ingested["doc_id"], ingested["source_paths"].map(list))))
 
-    documents, sentences, rejects = clean_table(ingested, settings.languages, settings.min_chars,
-                                                progress=_progress("clean"), known_people=known_people)
-    write_table(documents, settings.out, "documents")
-    write_table(sentences, settings.out, "sentences")
-    rejects = rejects_frame(rejects, "clean")
-    append_rejects(settings.out, rejects, "clean")
-    summary = {"stage": "clean", "documents": len(documents), "sentences": len(sentences),
-               "rejects": _reject_counts(rejects), "seconds": round(time.monotonic() - started, 2)}
+
+def _stored_documents(earlier: dict[str, Path], gone: set[str]) -> tuple[dict[str, str], set[str]]:
+    """The first path of every stored document that keeps a file outside `gone` (to spot duplicates
+    of it), and the doc_ids that will have no file left once `gone` is removed."""
+    seen: dict[str, str] = {}
+    dropped: set[str] = set()
+    for path in earlier.values():
+        stored = read_file_as(path, "ingested", columns=["doc_id", "source_paths"])
+        for doc_id, paths in zip(stored["doc_id"], stored["source_paths"]):
+            left = [p for p in paths if file_of(p) not in gone]
+            if left:
+                seen[doc_id] = left[0]
+            else:
+                dropped.add(doc_id)
+    return seen, dropped
+
+
+def _remove_files(out: Path, earlier: dict[str, Path], gone: set[str]) -> None:
+    """Take the files in `gone` out of the earlier batches; documents left with no file leave their batch."""
+    for path in earlier.values():
+        stored = read_file_as(path, "ingested", columns=["source_paths"])
+        if not stored["source_paths"].map(lambda paths: any(file_of(p) in gone for p in paths)).any():
+            continue
+        stored = read_file_as(path, "ingested")
+        stored["source_paths"] = stored["source_paths"].map(lambda paths: [p for p in paths if file_of(p) not in gone])
+        stored = stored[stored["source_paths"].map(len) > 0]
+        if len(stored):
+            write_table(stored, out, "ingested", path=path, metadata={"fingerprint": _ingested_fingerprint(stored)})
+        else:
+            drop_partition(path)
+
+
+# ---------------------------------------------------------------- clean
+
+def run_clean(settings: Settings) -> dict:
+    """Clean the batches whose ingested rows changed, then (re)attribute holders where needed.
+
+    Holders are resolved against one person index over the whole corpus; a batch's sentences are
+    redone when its documents changed or when the index now answers differently for a name its
+    texts use (a new article gives 'Lavrov' a first name and a role).
+    """
+    started = time.monotonic()
+    out = settings.out
+    ingested = _upstream_partitions(out, "ingested")
+    clean_key = fingerprint(settings.languages, settings.min_chars)
+    stale = {batch: path for batch, path in ingested.items()
+             if _input_of(partition_path(out, "documents", batch=batch))
+             != fingerprint(file_metadata(path).get("fingerprint"), clean_key)}
+    known_people = _known_people(out) if stale else {}
+    ensure_table(out, "documents")
+    ensure_table(out, "sentences")
+    rejects = []
+    for number, (batch, path) in enumerate(stale.items(), start=1):
+        documents, batch_rejects = clean_documents(read_file_as(path, "ingested"), settings.languages,
+                                                   settings.min_chars, progress=_progress("clean: NER"),
+                                                   known_people=known_people)
+        made_from = fingerprint(file_metadata(path).get("fingerprint"), clean_key)
+        write_table(documents, out, "documents", path=partition_path(out, "documents", batch=batch),
+                    metadata={"input": made_from,
+                              "name_keys": sorted(set().union(*map(name_keys, documents.get("text", []))))})
+        rejects.append(rejects_frame(batch_rejects, "clean", batch))
+        log.info("clean: batch %s done (%d/%d), %d documents", batch, number, len(stale), len(documents))
+
+    for table in ("documents", "sentences"):  # batches gone upstream; kept until now so moved texts keep their NER
+        _drop_orphans(out, table, ingested)
+    people = read_table(out, "documents", columns=["people"])["people"]
+    index = index_people([[] if mentions is None else list(mentions) for mentions in people])
+    redone_sentences = 0
+    for batch, path in partitions(out, "documents").items():
+        meta = file_metadata(path)
+        made_from = fingerprint(meta.get("input"), index.view(meta.get("name_keys", [])))
+        target = partition_path(out, "sentences", batch=batch)
+        if _input_of(target) == made_from:
+            continue
+        write_table(sentence_rows(read_file_as(path, "documents"), index), out, "sentences", path=target,
+                    metadata={"input": made_from})
+        redone_sentences += 1
+    new_rejects = pd.concat(rejects, ignore_index=True) if rejects else empty_frame("rejects")
+    replace_rejects(out, new_rejects, lambda f: (f["stage"] == "clean") & (f["batch"].isin(stale) | ~f["batch"].isin(ingested)))
+    documents = read_table(out, "documents", columns=["doc_id"])
+    summary = {"stage": "clean", "documents": len(documents), "batches": len(ingested), "batches_cleaned": len(stale),
+               "batches_holders_redone": redone_sentences, "rejects": _reject_counts(new_rejects),
+               "seconds": round(time.monotonic() - started, 2)}
     log.info("clean: %s", summary)
     return summary
 
 
-def run_classify(settings: Settings, model=None, map_shards=None) -> dict:
-    """Stance of every sentence x target, shard by shard.
+def _upstream_partitions(out: Path, table_name: str, **fixed: str) -> dict[str, Path]:
+    """The input batches of a stage; a missing input table stops it with a message naming the stage to run."""
+    read_table(out, table_name, columns=["doc_id"], **fixed)  # raises StageInputError if missing or unreadable
+    return partitions(out, table_name, **fixed)
 
-    Rows of the same model and target definition are reused from the previous stances table;
-    each finished shard is written to `<out>/.classify-shards/`, so a run killed halfway resumes
-    where it stopped. Rows of other models move to `<out>/stances_by_model/`. `map_shards(calls)`
-    may run the shard calls elsewhere (the Dask runner); by default they run here, in order.
+
+def _drop_orphans(out: Path, table_name: str, upstream: dict[str, Path], **fixed: str) -> None:
+    """Remove partitions whose batch no longer exists upstream."""
+    for batch, path in partitions(out, table_name, **fixed).items():
+        if batch not in upstream:
+            drop_partition(path)
+
+
+def _known_people(out: Path) -> dict[str, list]:
+    """People found by NER in every text cleaned before, by text hash: NER runs only on new texts."""
+    try:
+        earlier = read_table(out, "documents", columns=["text_hash", "people"])
+    except StageInputError:
+        return {}  # no usable earlier output: NER runs on every text
+    return {h: [dict(p) for p in people] for h, people in zip(earlier["text_hash"], earlier["people"])
+            if people is not None}
+
+
+# ---------------------------------------------------------------- classify
+
+def model_key(model) -> str:
+    """The stances partition of a model: stances/model=<model_key>/batch=.../part-0.parquet."""
+    return partition_value(f"{model.model_id}@{model.model_version}")
+
+
+def run_classify(settings: Settings, model=None, map_batches=None) -> dict:
+    """Stance of every sentence x target, batch by batch, into this model's stances partition.
+
+    A batch is redone only when its sentences, the targets or the model changed; rows already
+    computed for the same text, target definition and model are reused from any batch, so an
+    edited target costs only its own rows. Each finished batch is written at once (a killed run
+    resumes after it). Other models' partitions are left as they are, for comparison.
+    `map_batches(batches)` may run classify_batch elsewhere (the Dask runner).
     """
     started = time.monotonic()
     model = model or load_model(settings.model)
-    sentences = read_table(settings.out, "sentences")
-    parts = shards(sentences, settings.model.shard_sentences)
-    plan = [(list(shard["doc_id"].unique()), shard_key(shard, settings.targets, model)) for shard in parts]
-    todo = [(doc_ids, key) for doc_ids, key in plan if not _shard_path(settings, key).exists()]
-    if map_shards:
-        results = map_shards(todo)
+    out = settings.out
+    sentences = _upstream_partitions(out, "sentences")
+    key = model_key(model)
+    ensure_table(out, "stances", model=key)
+    todo = [batch for batch in sentences if _input_of(partition_path(out, "stances", model=key, batch=batch))
+            != _stances_input(sentences[batch], settings, model)]
+    if map_batches:
+        results = map_batches(todo)
     else:
         results = []
-        for number, (doc_ids, key) in enumerate(todo, start=1):
-            results.append(classify_shard(settings, doc_ids, key, model))
-            log.info("classify: shard %d/%d done", number, len(todo))
-    stats = Counter({"resumed_shards": len(plan) - len(todo)})
+        for number, batch in enumerate(todo, start=1):
+            results.append(classify_batch(settings, batch, model))
+            log.info("classify: batch %s done (%d/%d)", batch, number, len(todo))
+    stats = Counter()
     for result in results:
         stats.update(result)
-    frames = [read_file_as(_shard_path(settings, key), "stances") for _, key in plan]
-    stances = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    previous = read_table(settings.out, "stances") if table_path(settings.out, "stances").exists() else None
-    archive_other_models(previous, model, settings.out)
-    write_table(stances, settings.out, "stances",
-                metadata={"model_id": model.model_id, "model_version": model.model_version})
-    shutil.rmtree(settings.out / SHARD_DIR, ignore_errors=True)
-    summary = {"stage": "classify", "rows": len(stances), "model": f"{model.model_id} {model.model_version}",
-               "shards": len(plan), **{k: int(v) for k, v in stats.items()},
-               "seconds": round(time.monotonic() - started, 2)}
+    _drop_orphans(out, "stances", sentences, model=key)  # only now: their rows were the cache of moved texts
+    rows = read_table(out, "stances", columns=["doc_id"], model=key)
+    summary = {"stage": "classify", "rows": len(rows), "model": f"{model.model_id} {model.model_version}",
+               "batches": len(sentences), "batches_classified": len(todo),
+               **{name: int(value) for name, value in stats.items()}, "seconds": round(time.monotonic() - started, 2)}
     log.info("classify: %s", summary)
     return summary
 
 
-SHARD_DIR = ".classify-shards"
+def _stances_input(sentences_path: Path, settings: Settings, model) -> str:
+    return fingerprint(_input_of(sentences_path), [t.definition_hash for t in settings.targets],
+                       model.model_id, model.model_version)
 
 
-def _shard_path(settings: Settings, key: str) -> Path:
-    return settings.out / SHARD_DIR / f"{key}.parquet"
+def classify_batch(settings: Settings, batch: str, model=None) -> dict:
+    """Classify one batch and write its partition; runs in this process or on a Dask worker.
 
-
-def classify_shard(settings: Settings, doc_ids: list[str], key: str, model=None) -> dict:
-    """Classify one shard's documents and write its rows; runs in this process or on a Dask worker.
-
-    The model is loaded once per process (load_model is cached), not once per shard.
+    The model is loaded once per process (load_model is cached), not once per batch. Earlier rows
+    of the same model are read only for this batch's sentence texts.
     """
     model = model or load_model(settings.model)
-    sentences = read_file_as(table_path(settings.out, "sentences"), "sentences", filters=[("doc_id", "in", doc_ids)])
-    hashes = list(set(sentences["text_hash"]))
-    earlier = [read_file_as(path, "stances", filters=[("text_hash", "in", hashes)])
-               for path in [table_path(settings.out, "stances"), *(settings.out / SHARD_DIR).glob("*.parquet")]
-               if path.exists()]
-    earlier = [frame for frame in earlier if len(frame)]
-    cache = build_cache(pd.concat(earlier, ignore_index=True) if earlier else None, model)
-    rows, stats = stance_rows(sentences, settings.targets, model, cache, progress=_progress("classify"))
-    write_table(rows, settings.out, "stances", path=_shard_path(settings, key))
+    out = settings.out
+    key = model_key(model)
+    source = partition_path(out, "sentences", batch=batch)
+    sentences = read_file_as(source, "sentences")
+    cache = {}
+    if partitions(out, "stances", model=key):
+        earlier = read_table(out, "stances", filters=[("text_hash", "in", list(set(sentences["text_hash"])))],
+                             columns=["text_hash", "target_hash", "p_favor", "p_against", "p_none", "decided_by",
+                                      "model_id", "model_version"], model=key)
+        cache = build_cache(earlier, model)
+    rows, stats = stance_rows(sentences, settings.targets, model, cache, progress=_progress(f"classify {batch}"))
+    write_table(rows, out, "stances", path=partition_path(out, "stances", model=key, batch=batch),
+                metadata={"input": _stances_input(source, settings, model), "model_id": model.model_id,
+                          "model_version": model.model_version})
     return stats
 
 
-def archive_other_models(previous: pd.DataFrame | None, model, out_dir) -> None:
-    """Keep other models' rows readable, one Parquet file per model: pd.read_parquet('<out>/stances_by_model')."""
-    if previous is None or previous.empty:
-        return
-    other = previous[(previous["model_id"] != model.model_id) | (previous["model_version"] != model.model_version)]
-    for (model_id, version), rows in other.groupby(["model_id", "model_version"]):
-        name = re.sub(r"[^\w.@+-]", "_", f"{model_id}__{version}") + ".parquet"
-        write_table(rows, out_dir, "stances", path=Path(out_dir) / "stances_by_model" / name)
+# ---------------------------------------------------------------- aggregate
 
-
-def run_aggregate(settings: Settings) -> dict:
+def run_aggregate(settings: Settings, model=None) -> dict:
+    """Article, outlet, day and holder tables for the configured model, streaming batch by batch."""
     started = time.monotonic()
-    facts = agg.stance_facts(read_table(settings.out, "documents"), read_table(settings.out, "sentences"),
-                             read_table(settings.out, "stances"))
+    model = model or load_model(settings.model)
+    out = settings.out
+    key = model_key(model)
+    documents = _upstream_partitions(out, "documents")
+    stances = _upstream_partitions(out, "stances", model=key)
+    missing = sorted(set(documents) - set(stances))
+    if missing:
+        raise StageInputError(f"{len(missing)} batch(es) have no stances for model {model.model_id} "
+                              f"{model.model_version} (first: {missing[0]}): run the 'classify' stage first.")
+    facts = pd.concat([agg.stance_facts(read_file_as(documents[batch], "documents"),
+                                        read_file_as(partition_path(out, "sentences", batch=batch), "sentences"),
+                                        read_file_as(stances[batch], "stances"))
+                       for batch in documents] or
+                      [agg.stance_facts(*(empty_frame(name) for name in ("documents", "sentences", "stances")))],
+                      ignore_index=True)
     tables = {
         "article_stance": agg.article_stance(facts),
         "outlet_stance": agg.outlet_stance(facts),
@@ -160,9 +322,10 @@ def run_aggregate(settings: Settings) -> dict:
         "holder_stance": agg.holder_stance(facts),
     }
     for name, frame in tables.items():
-        write_table(frame, settings.out, name)
+        write_table(frame, out, name, metadata={"model": key, "model_id": model.model_id,
+                                                 "model_version": model.model_version})
     summary = {"stage": "aggregate", **{name: len(frame) for name, frame in tables.items()},
-               "seconds": round(time.monotonic() - started, 2)}
+               "batches": len(documents), "seconds": round(time.monotonic() - started, 2)}
     log.info("aggregate: %s", summary)
     return summary
 

@@ -29,15 +29,27 @@ def prefect_harness():
 
 
 @pytest.fixture(scope="session")
-def seed_run(prefect_harness, tmp_path_factory):
-    """The whole pipeline flow on a copy of the seeds; returns the output folder."""
+def seed_config(tmp_path_factory):
+    """The shipped configs with ingest batches of 2 documents: the seeds make 3 batches."""
+    config = tmp_path_factory.mktemp("configs")
+    for path in CONFIGS.iterdir():
+        shutil.copy(path, config / path.name)
+    pipeline = config / "pipeline.yaml"
+    pipeline.write_text(pipeline.read_text().replace("batch_documents: 500", "batch_documents: 2"))
+    assert "batch_documents: 2" in pipeline.read_text()
+    return config
+
+
+@pytest.fixture(scope="session")
+def seed_run(prefect_harness, tmp_path_factory, seed_config):
+    """The whole pipeline flow on a copy of the seeds, in 3 batches; returns the output folder."""
     from flows.pipeline import pipeline_flow
 
     raw = tmp_path_factory.mktemp("raw")
     for path in SEEDS.iterdir():
         shutil.copy(path, raw / path.name)
     out = tmp_path_factory.mktemp("processed")
-    summaries = pipeline_flow(config_dir=str(CONFIGS), raw=str(raw), out=str(out))
+    summaries = pipeline_flow(config_dir=str(seed_config), raw=str(raw), out=str(out))
     assert [s["stage"] for s in summaries] == ["ingest", "clean", "classify", "aggregate"]
     return out
 

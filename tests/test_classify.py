@@ -110,8 +110,10 @@ def test_repeated_texts_are_encoded_once(stance_model):
 
 
 def test_a_fully_cached_classify_never_loads_the_encoder(seed_run, tmp_path):
+    """Sentences rewritten with the same texts (holders re-resolved): the batch is redone from the cache."""
     import shutil
 
+    from tasks.catalog import partitions, read_file_as, write_table
     from tasks.config import load_settings
     from tasks.model import StanceModel
     from tasks.stages import run_classify
@@ -119,9 +121,12 @@ def test_a_fully_cached_classify_never_loads_the_encoder(seed_run, tmp_path):
 
     out = tmp_path / "out"
     shutil.copytree(seed_run, out)
+    for path in partitions(out, "sentences").values():
+        write_table(read_file_as(path, "sentences"), out, "sentences", path=path, metadata={"input": "holders redone"})
     settings = load_settings(CONFIGS, out=out)
     m = settings.model
     fresh = StanceModel(m.package, m.head, m.max_length, m.threads, m.batch_size)
     summary = run_classify(settings, model=fresh)
+    assert summary["batches_classified"] == summary["batches"] > 0
     assert summary["sentences_encoded"] == 0 and summary["model_calls"] == 0 and summary["cached"] > 0
     assert fresh._encoder is None

@@ -66,12 +66,18 @@ def _rejects(n):
 def test_missing_and_corrupt_inputs_name_the_stage_to_run(tmp_path):
     with pytest.raises(StageInputError, match="run the 'clean' stage first"):
         read_table(tmp_path, "sentences")
-    (tmp_path / "stances.parquet").write_bytes(b"PAR1 this is not parquet")
-    with pytest.raises(StageInputError, match="stances.parquet.*rerun the 'classify' stage"):
+    broken = catalog.partition_path(tmp_path, "stances", model="m", batch="b1")
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(StageInputError, match="stances.*rerun the 'classify' stage"):
         read_table(tmp_path, "stances")
-    pd.DataFrame({"x": [1]}).to_parquet(tmp_path / "documents.parquet")
+    foreign = catalog.partition_path(tmp_path, "documents", batch="b1")
+    foreign.parent.mkdir(parents=True)
+    pd.DataFrame({"x": [1]}).to_parquet(foreign)
     with pytest.raises(StageInputError, match="not a valid 'documents' table"):
         read_table(tmp_path, "documents")
+    with pytest.raises(StageInputError, match="not a valid 'documents' file.*rerun the 'clean' stage"):
+        catalog.read_file_as(foreign, "documents")
 
 
 def test_truncated_parquet_is_reported(tmp_path):
@@ -84,7 +90,7 @@ def test_truncated_parquet_is_reported(tmp_path):
 
 def test_cli_stage_without_input_says_what_to_run(tmp_path, capsys, prefect_harness):
     assert main(["run", "--stage", "aggregate", "--out", str(tmp_path)]) == 1
-    assert "documents.parquet does not exist: run the 'clean' stage first" in capsys.readouterr().err
+    assert "documents does not exist: run the 'clean' stage first" in capsys.readouterr().err
 
 
 def test_a_crash_during_write_keeps_the_previous_file(tmp_path, monkeypatch):

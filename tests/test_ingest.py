@@ -2,18 +2,23 @@
 from __future__ import annotations
 
 import json
+import os
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tasks.ingest import decode_bytes, ingest_folder, is_binary, to_tables
+from tasks.catalog import partitions, read_table
+from tasks.config import Settings
+from tasks.ingest import decode_bytes, is_binary, iter_raw_files, read_documents, to_tables
+from tasks.stages import run_ingest
 
 RUSSIAN = "Министр иностранных дел России заявил, что расширение НАТО недопустимо."
 ARTICLE = "Officials met on Monday to discuss the treaty and its effects on regional security. " * 4
 
 
 def _ingest(tmp_path, **kwargs):
-    return to_tables(ingest_folder(tmp_path, **kwargs))
+    return to_tables(list(read_documents(iter_raw_files(tmp_path), **kwargs)))
 
 
 def test_txt_first_line_is_title(tmp_path):
@@ -111,3 +116,57 @@ def test_hidden_files_are_skipped(tmp_path):
     (tmp_path / "a.txt").write_text("Title\n" + ARTICLE, encoding="utf-8")
     docs, rejects = _ingest(tmp_path)
     assert len(docs) == 1 and rejects.empty
+
+
+def _article(n: int) -> str:
+    return f"Title {n}\n" + f"Article number {n}. " + ARTICLE
+
+
+def test_rerun_reads_only_new_and_changed_files(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    for n in range(5):
+        (raw / f"{n}.txt").write_text(_article(n), encoding="utf-8")
+    settings = Settings(raw=raw, out=out, batch_documents=2)
+    first = run_ingest(settings)
+    assert first["documents"] == 5 and len(first["batches"]) == 3  # batches of at most 2 documents
+    assert len(pd.read_parquet(out / "ingested")) == 5  # the dataset reads as one table
+
+    assert run_ingest(settings)["files_read"] == 0  # nothing changed: no file opened, no batch written
+    os.utime(raw / "0.txt", ns=(1, 1))  # touched, same content: hashed, not read
+    (raw / "1.txt").write_text(_article(11), encoding="utf-8")  # edited
+    (raw / "2.txt").unlink()  # removed
+    (raw / "5.txt").write_text(_article(5), encoding="utf-8")  # new
+    second = run_ingest(settings)
+    assert (second["files_read"], second["files_removed"], second["documents"]) == (2, 1, 2)
+    stored = read_table(out, "ingested")
+    titles = sorted(stored["title"])
+    assert titles == ["Title 0", "Title 11", "Title 3", "Title 4", "Title 5"]  # old 1 and 2 left, 11 and 5 came
+    assert len(partitions(out, "ingested")) == 4 and stored["batch"].nunique() == 4
+    assert run_ingest(settings)["files_read"] == 0
+
+
+def test_copy_of_a_stored_document_is_a_duplicate_until_the_original_goes(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "a.txt").write_text(_article(1), encoding="utf-8")
+    settings = Settings(raw=raw, out=out)
+    run_ingest(settings)
+    (raw / "b.txt").write_text(_article(1), encoding="utf-8")
+    run_ingest(settings)
+    rejects = read_table(out, "rejects")
+    assert list(rejects["reason"]) == ["duplicate"] and rejects.loc[0, "source"].endswith("b.txt")
+    (raw / "a.txt").unlink()  # the copy now holds the only text: it is read again and kept
+    run_ingest(settings)
+    stored = read_table(out, "ingested")
+    assert len(stored) == 1 and list(stored.loc[0, "source_paths"]) == [str(raw / "b.txt")]
+    assert read_table(out, "rejects").empty
+
+
+def test_batch_size_bounds_every_partition(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "many.jsonl").write_text("\n".join(json.dumps({"text": f"Story {n}. " + ARTICLE}) for n in range(7)))
+    summary = run_ingest(Settings(raw=raw, out=out, batch_documents=3))
+    sizes = [pq.read_metadata(path).num_rows for path in partitions(out, "ingested").values()]
+    assert summary["documents"] == 7 and sizes == [3, 3, 1]

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from tasks.catalog import load, read_table
-from tasks.schema import SCHEMAS
+from tasks.schema import SCHEMAS, read_schema
 
 BOILERPLATE = re.compile(r"Leave a (Reply|Comment)|Share This|Exit mobile|Related Posts|RELATED:|Photo:|"
                          r"email address|Loading Facebook|traduit|Articles similaires|retour en haut|^\d+ \+ \d+ =",
@@ -21,10 +21,11 @@ def tables(seed_run):
 
 
 def test_every_table_is_written_with_its_schema(tables):
-    for name in ["ingested", "documents", "sentences", "stances", "article_stance", "outlet_stance",
+    for name in ["raw_files", "ingested", "documents", "sentences", "stances", "article_stance", "outlet_stance",
                  "daily_stance", "holder_stance", "rejects"]:
-        assert list(tables[name].columns) == SCHEMAS[name].names, name
+        assert list(tables[name].columns) == read_schema(name).names, name
     assert tables["rejects"].empty
+    assert tables["sentences"]["batch"].nunique() == 3  # seed_config: batches of 2 documents
 
 
 def test_five_documents_with_dates_and_sources(tables):
@@ -109,7 +110,7 @@ def test_daily_and_outlet_tables_cover_the_dated_articles(tables):
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
 def test_load_gives_typed_frames_for_every_table(seed_run, name):
     frame = load(name, seed_run)
-    assert list(frame.columns) == SCHEMAS[name].names
+    assert list(frame.columns) == read_schema(name).names
     for column in ("label", "target", "voice", "decided_by", "holder_kind", "stage", "reason", "language"):
         if column in frame.columns:
             assert isinstance(frame[column].dtype, pd.CategoricalDtype), column
@@ -138,25 +139,29 @@ stages.STAGES[sys.argv[1]](load_settings(sys.argv[2], out=sys.argv[3]))
 """
 
 
-@pytest.mark.parametrize("stage, table", [("ingest", "ingested"), ("clean", "sentences"),
+@pytest.mark.parametrize("stage, table", [("ingest", "ingested"), ("clean", "documents"),
                                           ("classify", "stances"), ("aggregate", "holder_stance")])
-def test_a_stage_killed_while_writing_leaves_the_previous_output(seed_run, tmp_path, stage, table):
+def test_a_stage_killed_while_writing_leaves_the_previous_output(seed_run, seed_config, tmp_path, stage, table):
     import shutil
     import signal
     import subprocess
     import sys
 
-    from tests.conftest import CONFIGS, ROOT
+    from tasks.catalog import partitions, read_file_as, write_table
+    from tests.conftest import ROOT
 
     out = tmp_path / "out"
     shutil.copytree(seed_run, out)
-    before = read_table(out, table)
-    raw = out / "raw"
+    raw = tmp_path / "moved-raw"  # ingest: every file has a new path, so every stored document moves
     shutil.copytree(ROOT / "data" / "raw" / "samples", raw)
     config = tmp_path / "configs"
-    shutil.copytree(CONFIGS, config)
-    (config / "pipeline.yaml").write_text((config / "pipeline.yaml").read_text().replace(
-        "raw: data/raw", f"raw: {raw}"))
+    shutil.copytree(seed_config, config)
+    pipeline = config / "pipeline.yaml"
+    pipeline.write_text(pipeline.read_text().replace("raw: data/raw", f"raw: {raw}")
+                        .replace("min_chars: 200", "min_chars: 199"))  # clean: every batch has to be redone
+    for path in partitions(out, "sentences").values():  # classify: every batch has to be redone
+        write_table(read_file_as(path, "sentences"), out, "sentences", path=path, metadata={"input": "changed"})
+    before = read_table(out, table)
     result = subprocess.run([sys.executable, "-c", KILL_MID_WRITE, stage, str(config), str(out)], cwd=ROOT,
                             capture_output=True, timeout=300)
     assert result.returncode == -signal.SIGKILL, result.stderr.decode()[-2000:]
@@ -185,7 +190,7 @@ def test_report_command_rewrites_the_report(seed_run, tmp_path, capsys):
     assert str(target) in capsys.readouterr().out
 
 
-KILL_AFTER_TWO_SHARDS = """
+KILL_IN_SECOND_BATCH = """
 import os, signal, sys
 from tasks.config import load_settings
 from tasks import stages
@@ -193,43 +198,44 @@ from tasks import stages
 calls = []
 real = stages.stance_rows
 
-def dies_on_third_shard(*args, **kwargs):
+def dies_in_second_batch(*args, **kwargs):
     calls.append(1)
-    if len(calls) == 3:
+    if len(calls) == 2:
         os.kill(os.getpid(), signal.SIGKILL)
     return real(*args, **kwargs)
 
-stages.stance_rows = dies_on_third_shard
+stages.stance_rows = dies_in_second_batch
 stages.run_classify(load_settings(sys.argv[1], out=sys.argv[2]))
 """
 
 
-def test_classify_killed_halfway_resumes_without_recomputing(seed_run, tmp_path):
+def test_classify_killed_halfway_resumes_without_recomputing(seed_run, seed_config, tmp_path):
     import signal
     import subprocess
     import sys
 
+    from tasks.catalog import partitions
     from tasks.config import load_settings
-    from tasks.stages import run_classify
+    from tasks.stages import model_key, run_classify
     from tests.conftest import ROOT
 
-    out, config = _unclassified_copy(seed_run, tmp_path, shard_sentences=15)
-    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_TWO_SHARDS, str(config), str(out)], cwd=ROOT,
+    out = _unclassified_copy(seed_run, tmp_path)
+    settings = load_settings(seed_config, out=out)
+    killed = subprocess.run([sys.executable, "-c", KILL_IN_SECOND_BATCH, str(seed_config), str(out)], cwd=ROOT,
                             capture_output=True, timeout=300)
     assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
-    assert len(list((out / ".classify-shards").glob("*.parquet"))) == 2
-    summary = run_classify(load_settings(config, out=out))
-    assert summary["resumed_shards"] == 2 and summary["shards"] > 2
-    assert not (out / ".classify-shards").exists()
+    from tasks.model import load_model
+    assert len(partitions(out, "stances", model=model_key(load_model(settings.model)))) == 1
+    summary = run_classify(settings)
+    assert (summary["batches"], summary["batches_classified"]) == (3, 2)  # the finished batch is not redone
     _assert_same_stances(out, seed_run)
 
 
-def test_changing_the_model_keeps_old_rows_in_their_own_partition(seed_run, tmp_path, stance_model):
+def test_changing_the_model_keeps_old_rows_in_their_own_partition(seed_run, seed_config, tmp_path, stance_model):
     import shutil
 
     from tasks.config import load_settings
-    from tasks.stages import run_classify
-    from tests.conftest import CONFIGS
+    from tasks.stages import model_key, run_aggregate, run_classify
 
     out = tmp_path / "out"
     shutil.copytree(seed_run, out)
@@ -240,11 +246,15 @@ def test_changing_the_model_keeps_old_rows_in_their_own_partition(seed_run, tmp_
         model_id, model_version = stance_model.model_id, stance_model.model_version + "-retrained"
         encode, stance = stance_model.encode, stance_model.stance
 
-    summary = run_classify(load_settings(CONFIGS, out=out), model=Retrained())
+    settings = load_settings(seed_config, out=out)
+    summary = run_classify(settings, model=Retrained())
     assert summary.get("cached", 0) == 0 and summary["model_calls"] > 0
-    assert set(read_table(out, "stances")["model_version"]) == {Retrained.model_version}
-    archived = pd.read_parquet(out / "stances_by_model")
-    assert len(archived) == len(old) and set(archived["model_version"]) == {stance_model.model_version}
+    assert set(read_table(out, "stances", model=model_key(Retrained))["model_version"]) == {Retrained.model_version}
+    both = pd.read_parquet(out / "stances")  # one dataset, one partition per model: compare them in pandas
+    assert set(both["model"]) == {model_key(stance_model), model_key(Retrained)}
+    assert len(both) == 2 * len(old)
+    run_aggregate(settings, model=Retrained())
+    assert load("holder_stance", out).equals(load("holder_stance", seed_run))  # same weights, same tables
 
 
 def test_stages_publish_prefect_artifacts(seed_run):
@@ -267,13 +277,13 @@ def test_stages_publish_prefect_artifacts(seed_run):
             "stancewatch-summary"} <= found
 
 
-def test_clean_rerun_runs_ner_only_on_new_texts(seed_run, tmp_path, monkeypatch):
+def test_clean_rerun_runs_ner_only_on_new_texts(seed_run, seed_config, tmp_path, monkeypatch):
     import shutil
 
     import tasks.holders
     from tasks.config import load_settings
     from tasks.stages import run_clean, run_ingest
-    from tests.conftest import CONFIGS, SEEDS
+    from tests.conftest import SEEDS
 
     out, raw = tmp_path / "out", tmp_path / "raw"
     shutil.copytree(seed_run, out)
@@ -288,7 +298,7 @@ def test_clean_rerun_runs_ner_only_on_new_texts(seed_run, tmp_path, monkeypatch)
             return real_ner.pipe(texts, **kwargs)
 
     monkeypatch.setattr(tasks.holders, "load_ner", CountingNer)
-    settings = load_settings(CONFIGS, raw=raw, out=out)
+    settings = load_settings(seed_config, raw=raw, out=out)
     run_clean(settings)
     assert seen == []
     pd.testing.assert_frame_equal(read_table(out, "sentences"), before)
@@ -302,29 +312,78 @@ def test_clean_rerun_runs_ner_only_on_new_texts(seed_run, tmp_path, monkeypatch)
     assert len(read_table(out, "documents")) == 6
 
 
-def test_dask_runner_gives_the_same_rows_as_the_default_runner(seed_run, tmp_path):
+NEW_ARTICLE = ("Allies Meet\n\nSecretary General Mark Rutte said on Monday that NATO stands united and will keep "
+               "supporting its partners in the east. Rutte added that the alliance threatens no one, remains purely "
+               "defensive and is open to dialogue with all. Moscow answered that the United States drives the bloc.\n")
+
+
+def test_reruns_cost_only_what_changed(seed_run, seed_config, tmp_path):
+    import shutil
+
+    from tasks.config import load_settings
+    from tasks.stages import STAGES
+    from tests.conftest import SEEDS
+
+    out, raw, config = tmp_path / "out", tmp_path / "raw", tmp_path / "configs"
+    shutil.copytree(seed_run, out)
+    shutil.copytree(SEEDS, raw)
+    shutil.copytree(seed_config, config)
+
+    def run_all():
+        settings = load_settings(config, raw=raw, out=out)
+        return {name: stage(settings) for name, stage in STAGES.items()}
+
+    moved = run_all()  # the same files at new paths: the documents move batch, nothing is encoded again
+    assert moved["ingest"]["files_read"] == 5 and moved["classify"]["sentences_encoded"] == 0
+    before = read_table(out, "stances")
+
+    noop = run_all()
+    assert (noop["ingest"]["files_read"], noop["clean"]["batches_cleaned"], noop["clean"]["batches_holders_redone"],
+            noop["classify"]["batches_classified"]) == (0, 0, 0, 0)
+    assert noop["classify"].get("sentences_encoded", 0) == 0
+    pd.testing.assert_frame_equal(read_table(out, "stances"), before)
+
+    (raw / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    added = run_all()
+    assert added["ingest"]["documents"] == 1 and added["classify"]["batches_classified"] == 1
+    stances = read_table(out, "stances")
+    new_batch = added["ingest"]["batches"][0]
+    new_rows = stances[stances["batch"] == new_batch]
+    needing_model = new_rows.loc[new_rows["decided_by"] != "no_mention", "text_hash"].nunique()
+    assert 0 < added["classify"]["sentences_encoded"] == needing_model  # only the new article's sentences
+    pd.testing.assert_frame_equal(stances[stances["batch"] != new_batch].reset_index(drop=True),
+                                  before.reset_index(drop=True), check_categorical=False)
+
+    targets = config / "targets.yaml"
+    targets.write_text(targets.read_text().replace("a reliable partner acting rightly", "a trustworthy ally"))
+    edited = run_all()["classify"]
+    usa = stances[(stances["target"] == "USA") & (stances["decided_by"] != "no_mention")]
+    others = stances[(stances["target"] != "USA") & (stances["decided_by"] != "no_mention")]
+    assert edited["batches_classified"] == edited["batches"]
+    assert edited["model_calls"] == len(usa) and edited["cached"] == len(others)  # only the edited target
+    after = read_table(out, "stances")
+    unchanged = ["doc_id", "sentence_index", "target", "label", "p_favor"]
+    assert after[after["target"] != "USA"][unchanged].sort_values(unchanged[:3]).reset_index(drop=True).equals(
+        stances[stances["target"] != "USA"][unchanged].sort_values(unchanged[:3]).reset_index(drop=True))
+
+
+def test_dask_runner_gives_the_same_rows_as_the_default_runner(seed_run, seed_config, tmp_path):
     from flows.stages import classify_flow
 
-    out, config = _unclassified_copy(seed_run, tmp_path, shard_sentences=25)
-    summary = classify_flow(config_dir=str(config), out=str(out), runner="dask")
-    assert summary["shards"] >= 3 and summary["resumed_shards"] == 0
+    out = _unclassified_copy(seed_run, tmp_path)
+    summary = classify_flow(config_dir=str(seed_config), out=str(out), runner="dask")
+    assert summary["batches"] == summary["batches_classified"] == 3
     _assert_same_stances(out, seed_run)
 
 
-def _unclassified_copy(seed_run, tmp_path, shard_sentences: int):
-    """A copy of the seed outputs without stances, and a config with small classify shards."""
+def _unclassified_copy(seed_run, tmp_path):
+    """A copy of the seed outputs without stances."""
     import shutil
-
-    from tests.conftest import CONFIGS
 
     out = tmp_path / "out"
     shutil.copytree(seed_run, out)
-    (out / "stances.parquet").unlink()
-    config = tmp_path / "configs"
-    shutil.copytree(CONFIGS, config)
-    (config / "pipeline.yaml").write_text((config / "pipeline.yaml").read_text().replace(
-        "shard_sentences: 5000", f"shard_sentences: {shard_sentences}"))
-    return out, config
+    shutil.rmtree(out / "stances")
+    return out
 
 
 def _assert_same_stances(out, reference):
