@@ -101,8 +101,10 @@ def run_one(n: int) -> dict:
         "classify_encoded_per_second": round(classify.get("sentences_encoded", 0) / classify["seconds"], 1),
         "classify_sentences_per_second": round(stage["clean"]["sentences"] / classify["seconds"], 1),
         "noop_rerun_seconds": round(noop_wall, 1),
+        "noop_stage_seconds": {s["stage"]: s["seconds"] for s in noop},
         "noop_rerun_sentences_encoded": {s["stage"]: s for s in noop}["classify"].get("sentences_encoded", 0),
         "add_one_article_seconds": round(add_wall, 1),
+        "add_one_stage_seconds": {s["stage"]: s["seconds"] for s in added},
         "add_one_sentences_encoded": {s["stage"]: s for s in added}["classify"].get("sentences_encoded", 0),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }

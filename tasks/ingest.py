@@ -319,11 +319,11 @@ class FilePlan:
     removed: list[str]
 
 
-def plan_files(raw_dir: str | Path, manifest: pd.DataFrame) -> FilePlan:
+def plan_files(raw_dir: str | Path, manifest: pd.DataFrame, read_all: bool = False) -> FilePlan:
     """Compare the raw folder with the raw_files manifest of earlier runs.
 
     A file with the same size and mtime is not opened; one whose size or mtime changed is hashed,
-    and read again only if its content changed.
+    and read again only if its content changed. `read_all` (the ingest limits changed) reads every file.
     """
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
@@ -338,7 +338,7 @@ def plan_files(raw_dir: str | Path, manifest: pd.DataFrame) -> FilePlan:
                 row = {**row, "size_bytes": stat.st_size, "modified_ns": stat.st_mtime_ns}
             else:
                 row = None
-        if row is None:
+        if row is None or read_all:
             to_read.append(path)
         else:
             unchanged.append(row)

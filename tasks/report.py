@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.catalog import file_metadata, read_table, table_path
+from tasks.catalog import file_metadata, partition_path, partitions, read_file_as, read_table, table_path
 
 TOP_HOLDERS = 12
 EVIDENCE_PER_HOLDER = 3
@@ -87,20 +87,30 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def evidence(out_dir: Path, holders: pd.DataFrame) -> pd.DataFrame:
-    """The most confident FAVOR/AGAINST sentences of each top (holder, target), with title, outlet, date."""
+    """The most confident FAVOR/AGAINST sentences of each top (holder, target), with title, outlet, date.
+
+    Read one batch at a time, keeping only each batch's best candidates, so memory stays bounded.
+    """
     model = file_metadata(table_path(out_dir, "holder_stance")).get("model")
-    stances = read_table(out_dir, "stances", filters=[("label", "!=", "NONE")], model=model)
-    stances = stances.drop(columns=["batch", "model"])
-    sentences = read_table(out_dir, "sentences", columns=["doc_id", "sentence_index", "text", "holder"])
-    documents = read_table(out_dir, "documents", columns=["doc_id", "title", "outlet", "published"])
-    facts = stances.merge(sentences).merge(documents)
-    facts["confidence"] = facts[["p_favor", "p_against"]].max(axis=1)
     top = holders.sort_values("n_evidence", ascending=False).groupby("target", observed=True).head(5)
-    keep = facts.merge(top[["holder", "target"]])
-    keep = keep.sort_values("confidence", ascending=False).groupby(["holder", "target"]).head(EVIDENCE_PER_HOLDER)
-    keep = keep.assign(date=keep["published"].dt.strftime("%Y-%m-%d"))
+    candidates = []
+    for batch, path in partitions(out_dir, "stances", model=model).items():
+        stances = read_file_as(path, "stances", filters=[("label", "!=", "NONE")])
+        sentences = read_file_as(partition_path(out_dir, "sentences", batch=batch), "sentences",
+                                 columns=["doc_id", "sentence_index", "text", "holder"])
+        facts = stances.merge(sentences).merge(top[["holder", "target"]])
+        facts["confidence"] = facts[["p_favor", "p_against"]].max(axis=1)
+        candidates.append(_most_confident(facts))
+    documents = read_table(out_dir, "documents", columns=["doc_id", "title", "outlet", "published"])
+    keep = _most_confident(pd.concat(candidates, ignore_index=True)).merge(documents) if candidates else \
+        pd.DataFrame(columns=["target", "holder", "label", "confidence", "text", "title", "outlet", "published"])
+    keep = keep.assign(date=pd.to_datetime(keep["published"]).dt.strftime("%Y-%m-%d"))
     return keep[["target", "holder", "label", "confidence", "text", "title", "outlet", "date"]].sort_values(
         ["target", "holder", "confidence"], ascending=[True, True, False])
+
+
+def _most_confident(facts: pd.DataFrame) -> pd.DataFrame:
+    return facts.sort_values("confidence", ascending=False).groupby(["holder", "target"]).head(EVIDENCE_PER_HOLDER)
 
 
 def summary(out_dir: Path) -> dict:

@@ -64,8 +64,10 @@ def run_ingest(settings: Settings) -> dict:
     """
     started = time.monotonic()
     out = settings.out
+    reading = fingerprint(settings.max_file_mb, settings.max_doc_chars)  # other limits: every file is read again
     manifest = read_table(out, "raw_files") if table_path(out, "raw_files").exists() else empty_frame("raw_files")
-    plan = plan_files(settings.raw, manifest)
+    plan = plan_files(settings.raw, manifest,
+                      read_all=file_metadata(table_path(out, "raw_files")).get("input") != reading)
     ensure_table(out, "ingested")
     gone = {str(path) for path in plan.to_read} | set(plan.removed)
     earlier = partitions(out, "ingested")
@@ -98,7 +100,8 @@ def run_ingest(settings: Settings) -> dict:
         if path in read_now:
             read_now[path]["doc_ids"] = ids
     rows = [frame for frame in (plan.unchanged[~orphaned], pd.DataFrame(list(read_now.values()))) if len(frame)]
-    write_table(pd.concat(rows, ignore_index=True) if rows else empty_frame("raw_files"), out, "raw_files")
+    write_table(pd.concat(rows, ignore_index=True) if rows else empty_frame("raw_files"), out, "raw_files",
+                metadata={"input": reading})
     new_rejects = pd.concat(rejects, ignore_index=True)
     redone = gone | {str(path) for path in to_read}
     replace_rejects(out, new_rejects, lambda f: (f["stage"] == "ingest") & f["source"].map(file_of).isin(redone))
@@ -192,8 +195,9 @@ def run_clean(settings: Settings) -> dict:
         redone_sentences += 1
     new_rejects = pd.concat(rejects, ignore_index=True) if rejects else empty_frame("rejects")
     replace_rejects(out, new_rejects, lambda f: (f["stage"] == "clean") & (f["batch"].isin(stale) | ~f["batch"].isin(ingested)))
-    documents = read_table(out, "documents", columns=["doc_id"])
-    summary = {"stage": "clean", "documents": len(documents), "batches": len(ingested), "batches_cleaned": len(stale),
+    summary = {"stage": "clean", "documents": len(read_table(out, "documents", columns=["doc_id"])),
+               "sentences": len(read_table(out, "sentences", columns=["doc_id"])),
+               "batches": len(ingested), "batches_cleaned": len(stale),
                "batches_holders_redone": redone_sentences, "rejects": _reject_counts(new_rejects),
                "seconds": round(time.monotonic() - started, 2)}
     log.info("clean: %s", summary)

@@ -12,7 +12,12 @@ DAY1 = datetime(2024, 6, 21, tzinfo=timezone.utc)
 
 
 @pytest.fixture()
-def facts():
+def facts(frames):
+    return agg.stance_facts(*frames)
+
+
+@pytest.fixture()
+def frames():
     documents = pd.DataFrame({"doc_id": ["a", "b"], "title": ["A", "B"], "outlet": ["Wire", None],
                               "published": [DAY1, pd.NaT]})
     sentences = pd.DataFrame({
@@ -25,7 +30,7 @@ def facts():
         "doc_id": ["a"] * 4 + ["b"] * 2, "sentence_index": [0, 1, 2, 3, 0, 1], "target": "NATO",
         "label": ["AGAINST", "AGAINST", "FAVOR", "NONE", "AGAINST", "FAVOR"],
         "decided_by": ["mention", "mention", "mention", "no_mention", "mention", "mention"]})
-    return agg.stance_facts(documents, sentences, stances)
+    return documents, sentences, stances
 
 
 def test_article_stance_counts_and_voices(facts):
@@ -63,3 +68,12 @@ def test_net_score_is_null_without_evidence():
                             "decided_by": ["no_mention"]})
     table = agg.outlet_stance(agg.stance_facts(documents, sentences, stances))
     assert table.loc[0, "n_sentences"] == 0 and pd.isna(table.loc[0, "net_score"])
+
+
+def test_batch_by_batch_facts_give_the_same_tables(frames, facts):
+    """Aggregate streams: facts of each batch, concatenated, equal the facts of the whole corpus."""
+    per_batch = pd.concat([agg.stance_facts(*(frame[frame["doc_id"] == doc] for frame in frames)) for doc in "ab"],
+                          ignore_index=True)
+    assert per_batch["n"].sum() == len(frames[2])  # every stance row counted once
+    for table in (agg.article_stance, agg.outlet_stance, agg.daily_stance, agg.holder_stance):
+        pd.testing.assert_frame_equal(table(per_batch), table(facts))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 
 import pandas as pd
 import pyarrow as pa
@@ -144,6 +145,9 @@ def test_rerun_reads_only_new_and_changed_files(tmp_path):
     assert titles == ["Title 0", "Title 11", "Title 3", "Title 4", "Title 5"]  # old 1 and 2 left, 11 and 5 came
     assert len(partitions(out, "ingested")) == 4 and stored["batch"].nunique() == 4
     assert run_ingest(settings)["files_read"] == 0
+    stricter = run_ingest(replace(settings, max_doc_chars=len(ARTICLE)))  # new limits apply to every file
+    assert stricter["files_read"] == 5 and stricter["rejects"] == {"too_large": 5}
+    assert read_table(out, "ingested").empty
 
 
 def test_copy_of_a_stored_document_is_a_duplicate_until_the_original_goes(tmp_path):
