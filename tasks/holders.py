@@ -34,9 +34,9 @@ ROLE_HEADS = ("minister", "president", "secretary-general", "secretary general",
               "director", "leader", "head", "chairman", "commander", "general", "senator", "governor", "mayor",
               "adviser", "advisor", "representative", "official", "prime minister")
 _ROLE_BEFORE_NAME = re.compile(
-    r"(?P<role>(?:(?:[A-Z][\w'’.-]*|of|the|for|and|on)\s+){0,6}?(?:[A-Z][\w'’-]*\s+)?"
+    r"(?P<role>(?:(?:[A-Z][\w'’.-]*|of|the|for|and|on)[ \t]+){0,6}?(?:[A-Z][\w'’-]*[ \t]+)?"
     rf"(?:{'|'.join(h.title().replace(' ', r'[ -]') for h in ROLE_HEADS)}|"
-    rf"{'|'.join(ROLE_HEADS)}))\s*,?\s*$")
+    rf"{'|'.join(ROLE_HEADS)}))[ \t]*,?[ \t]*$")  # one line: a headline above is no role
 _ROLE_MENTION = re.compile(
     rf"^(?:the|this|that|russia's|its|his|her)\s+(?:[\w'-]+\s+){{0,3}}?(?P<head>{'|'.join(ROLE_HEADS)})$", re.I)
 # Words that look like names but are not people.

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
+from importlib import metadata
 import unicodedata
 
 
@@ -18,5 +20,15 @@ def text_hash(text: str) -> str:
 
 
 def fingerprint(*values) -> str:
-    """Hash of JSON-able values: names a partition's inputs, so a stage knows what it must redo."""
-    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:20]
+    """Hash of JSON-able values and the stancewatch version: names what a partition was made from, so a
+    stage knows what it must redo (after an upgrade, everything; NER and model results stay cached)."""
+    payload = json.dumps([_version(), *values], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
+
+
+@lru_cache(maxsize=1)
+def _version() -> str:
+    try:
+        return metadata.version("stancewatch")
+    except metadata.PackageNotFoundError:  # run from a source tree without pip install
+        return "source"

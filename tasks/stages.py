@@ -301,6 +301,10 @@ def classify_batch(settings: Settings, batch: str, model=None) -> dict:
 
 # ---------------------------------------------------------------- aggregate
 
+AGGREGATES = {"article_stance": agg.article_stance, "outlet_stance": agg.outlet_stance,
+              "daily_stance": agg.daily_stance, "holder_stance": agg.holder_stance}
+
+
 def run_aggregate(settings: Settings, model=None) -> dict:
     """Article, outlet, day and holder tables for the configured model, streaming batch by batch."""
     started = time.monotonic()
@@ -313,20 +317,21 @@ def run_aggregate(settings: Settings, model=None) -> dict:
     if missing:
         raise StageInputError(f"{len(missing)} batch(es) have no stances for model {model.model_id} "
                               f"{model.model_version} (first: {missing[0]}): run the 'classify' stage first.")
+    made_from = fingerprint(key, [(batch, _input_of(stances[batch])) for batch in documents])
+    if all(_input_of(table_path(out, name)) == made_from for name in AGGREGATES):
+        summary = {"stage": "aggregate", "batches": len(documents), "unchanged": True,
+                   "seconds": round(time.monotonic() - started, 2)}
+        log.info("aggregate: inputs unchanged since the last run, tables kept: %s", summary)
+        return summary
     facts = pd.concat([agg.stance_facts(read_file_as(documents[batch], "documents"),
                                         read_file_as(partition_path(out, "sentences", batch=batch), "sentences"),
                                         read_file_as(stances[batch], "stances"))
                        for batch in documents] or
                       [agg.stance_facts(*(empty_frame(name) for name in ("documents", "sentences", "stances")))],
                       ignore_index=True)
-    tables = {
-        "article_stance": agg.article_stance(facts),
-        "outlet_stance": agg.outlet_stance(facts),
-        "daily_stance": agg.daily_stance(facts),
-        "holder_stance": agg.holder_stance(facts),
-    }
+    tables = {name: make(facts) for name, make in AGGREGATES.items()}
     for name, frame in tables.items():
-        write_table(frame, out, name, metadata={"model": key, "model_id": model.model_id,
+        write_table(frame, out, name, metadata={"input": made_from, "model": key, "model_id": model.model_id,
                                                  "model_version": model.model_version})
     summary = {"stage": "aggregate", **{name: len(frame) for name, frame in tables.items()},
                "batches": len(documents), "seconds": round(time.monotonic() - started, 2)}

@@ -104,3 +104,29 @@ def test_headline_glued_to_first_paragraph_is_split():
                          "on Friday that the alliance is the source of threats.\n\n" + BODY)
     assert doc.title == "NATO Threatens Eurasian Security: FM Lavrov"
     assert doc.body.startswith("Russian Foreign Minister")
+
+
+def test_a_new_article_that_names_someone_in_full_redoes_only_the_batches_that_use_the_name(tmp_path):
+    """'Fomin said' in an old batch gets the full name and role once a later article writes them."""
+    from tasks.catalog import read_table
+    from tasks.config import Settings
+    from tasks.stages import run_clean, run_ingest
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "a.txt").write_text("Talks Continue\n\nFomin said that the talks would go on next week. " + BODY)
+    (raw / "b.txt").write_text("Markets Calm\n\nTraders said that markets stayed calm on Friday. " + BODY)
+    settings = Settings(raw=raw, out=out, batch_documents=1)
+    run_ingest(settings)
+    run_clean(settings)
+    holders = read_table(out, "sentences").set_index("text")["holder"]
+    assert holders["Fomin said that the talks would go on next week."] != "Alexander Fomin"
+
+    (raw / "c.txt").write_text("Ministry Statement\n\nDeputy Defence Minister Alexander Fomin met the attaches "
+                               "on Monday. " + BODY)
+    run_ingest(settings)
+    summary = run_clean(settings)
+    assert (summary["batches_cleaned"], summary["batches_holders_redone"]) == (1, 2)  # c, then a; b untouched
+    sentences = read_table(out, "sentences").set_index("text")
+    fomin = sentences.loc["Fomin said that the talks would go on next week."]
+    assert (fomin["holder"], fomin["holder_role"]) == ("Alexander Fomin", "Deputy Defence Minister")

@@ -161,6 +161,7 @@ def test_a_stage_killed_while_writing_leaves_the_previous_output(seed_run, seed_
                         .replace("min_chars: 200", "min_chars: 199"))  # clean: every batch has to be redone
     for path in partitions(out, "sentences").values():  # classify: every batch has to be redone
         write_table(read_file_as(path, "sentences"), out, "sentences", path=path, metadata={"input": "changed"})
+    write_table(read_table(out, "holder_stance"), out, "holder_stance", metadata={"input": "stale"})  # aggregate
     before = read_table(out, table)
     result = subprocess.run([sys.executable, "-c", KILL_MID_WRITE, stage, str(config), str(out)], cwd=ROOT,
                             capture_output=True, timeout=300)
@@ -340,7 +341,7 @@ def test_reruns_cost_only_what_changed(seed_run, seed_config, tmp_path):
     noop = run_all()
     assert (noop["ingest"]["files_read"], noop["clean"]["batches_cleaned"], noop["clean"]["batches_holders_redone"],
             noop["classify"]["batches_classified"]) == (0, 0, 0, 0)
-    assert noop["classify"].get("sentences_encoded", 0) == 0
+    assert noop["classify"].get("sentences_encoded", 0) == 0 and noop["aggregate"]["unchanged"]
     pd.testing.assert_frame_equal(read_table(out, "stances"), before)
 
     (raw / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
