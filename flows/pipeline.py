@@ -20,7 +20,8 @@ def pipeline_flow(config_dir: str = "configs", raw: str | None = None, out: str 
     chosen = ORDER[ORDER.index(start):ORDER.index(stop) + 1]
     summaries = [STAGE_FLOWS[name](config_dir=config_dir, raw=raw, out=out, runner=runner, address=address)
                  for name in chosen]
-    if chosen[-1] == "aggregate":
+    unchanged = summaries[-1].get("unchanged") and (settings.out / "report.html").exists()
+    if chosen[-1] == "aggregate" and not unchanged:  # same aggregates: the report on disk is current
         report(str(settings.out))
     return summaries
 

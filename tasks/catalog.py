@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 
 from tasks.schema import LABELS, PARTITION_KEYS, PRODUCED_BY, REJECT_REASONS, SCHEMAS, SchemaError, conform, read_schema
 
+log = logging.getLogger("stancewatch")
 DEFAULT_OUT = Path("data/processed")
 _CATEGORICAL = ("label", "target", "voice", "decided_by", "holder_kind", "stage", "reason", "language", "batch",
                 "model")
@@ -66,6 +68,10 @@ def ensure_table(out_dir: str | Path, table_name: str, **fixed: str) -> Path:
     """Create a partitioned table's folder, so a stage with nothing to write still leaves an (empty) table."""
     folder = table_path(out_dir, table_name).joinpath(*(f"{k}={partition_value(v)}" for k, v in fixed.items()))
     folder.mkdir(parents=True, exist_ok=True)
+    legacy = Path(out_dir) / f"{table_name}.parquet"
+    if legacy.exists():
+        log.warning("%s is from stancewatch 0.1 (one file per table) and is no longer read or updated; "
+                    "the table is now the folder %s. Delete the old file.", legacy, table_path(out_dir, table_name))
     return folder
 
 

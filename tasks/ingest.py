@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -325,7 +326,7 @@ def plan_files(raw_dir: str | Path, manifest: pd.DataFrame, read_all: bool = Fal
     A file with the same size and mtime is not opened; one whose size or mtime changed is hashed,
     and read again only if its content changed. `read_all` (the ingest limits changed) reads every file.
     """
-    raw_dir = Path(raw_dir)
+    raw_dir = Path(os.path.normpath(raw_dir))  # 'out/../raw' and 'raw' name the same files in the manifest
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"raw folder {raw_dir} does not exist")
     known = {row["path"]: row for row in manifest.to_dict(orient="records")}

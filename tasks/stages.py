@@ -160,10 +160,10 @@ def run_clean(settings: Settings) -> dict:
     started = time.monotonic()
     out = settings.out
     ingested = _upstream_partitions(out, "ingested")
-    clean_key = fingerprint(settings.languages, settings.min_chars)
+    wanted = {batch: fingerprint(file_metadata(path).get("fingerprint"), settings.languages, settings.min_chars)
+              for batch, path in ingested.items()}
     stale = {batch: path for batch, path in ingested.items()
-             if _input_of(partition_path(out, "documents", batch=batch))
-             != fingerprint(file_metadata(path).get("fingerprint"), clean_key)}
+             if _input_of(partition_path(out, "documents", batch=batch)) != wanted[batch]}
     known_people = _known_people(out) if stale else {}
     ensure_table(out, "documents")
     ensure_table(out, "sentences")
@@ -172,9 +172,8 @@ def run_clean(settings: Settings) -> dict:
         documents, batch_rejects = clean_documents(read_file_as(path, "ingested"), settings.languages,
                                                    settings.min_chars, progress=_progress("clean: NER"),
                                                    known_people=known_people)
-        made_from = fingerprint(file_metadata(path).get("fingerprint"), clean_key)
         write_table(documents, out, "documents", path=partition_path(out, "documents", batch=batch),
-                    metadata={"input": made_from,
+                    metadata={"input": wanted[batch],
                               "name_keys": sorted(set().union(*map(name_keys, documents.get("text", []))))})
         rejects.append(rejects_frame(batch_rejects, "clean", batch))
         log.info("clean: batch %s done (%d/%d), %d documents", batch, number, len(stale), len(documents))
@@ -194,7 +193,8 @@ def run_clean(settings: Settings) -> dict:
                     metadata={"input": made_from})
         redone_sentences += 1
     new_rejects = pd.concat(rejects, ignore_index=True) if rejects else empty_frame("rejects")
-    replace_rejects(out, new_rejects, lambda f: (f["stage"] == "clean") & (f["batch"].isin(stale) | ~f["batch"].isin(ingested)))
+    replace_rejects(out, new_rejects,
+                    lambda f: (f["stage"] == "clean") & (f["batch"].isin(stale) | ~f["batch"].isin(ingested)))
     summary = {"stage": "clean", "documents": len(read_table(out, "documents", columns=["doc_id"])),
                "sentences": len(read_table(out, "sentences", columns=["doc_id"])),
                "batches": len(ingested), "batches_cleaned": len(stale),
