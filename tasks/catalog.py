@@ -42,12 +42,16 @@ def partition_value(value: str) -> str:
     return re.sub(r"[^\w.@+-]", "_", value)
 
 
+def _folder(out_dir: str | Path, table_name: str, **keys: str) -> Path:
+    """A partitioned table's folder below the given leading keys: `<table>/model=<m>`."""
+    return table_path(out_dir, table_name).joinpath(*(f"{k}={partition_value(v)}" for k, v in keys.items()))
+
+
 def partition_path(out_dir: str | Path, table_name: str, **keys: str) -> Path:
     """The one file of a partition: `<table>/model=<m>/batch=<b>/part-0.parquet`."""
     if tuple(keys) != PARTITION_KEYS.get(table_name):
         raise KeyError(f"table '{table_name}' is partitioned by {PARTITION_KEYS.get(table_name)}, got {tuple(keys)}")
-    folder = table_path(out_dir, table_name).joinpath(*(f"{k}={partition_value(v)}" for k, v in keys.items()))
-    return folder / "part-0.parquet"
+    return _folder(out_dir, table_name, **keys) / "part-0.parquet"
 
 
 def partitions(out_dir: str | Path, table_name: str, **fixed: str) -> dict[str, Path]:
@@ -59,14 +63,14 @@ def partitions(out_dir: str | Path, table_name: str, **fixed: str) -> dict[str, 
 
 def _files(out_dir: str | Path, table_name: str, **fixed: str) -> list[Path]:
     """Every partition file of a table below the `fixed` leading keys."""
-    folder = table_path(out_dir, table_name).joinpath(*(f"{k}={partition_value(v)}" for k, v in fixed.items()))
+    folder = _folder(out_dir, table_name, **fixed)
     open_keys = PARTITION_KEYS[table_name][len(fixed):]
     return list(folder.glob("/".join(f"{key}=*" for key in open_keys) + "/part-0.parquet"))
 
 
 def ensure_table(out_dir: str | Path, table_name: str, **fixed: str) -> Path:
     """Create a partitioned table's folder, so a stage with nothing to write still leaves an (empty) table."""
-    folder = table_path(out_dir, table_name).joinpath(*(f"{k}={partition_value(v)}" for k, v in fixed.items()))
+    folder = _folder(out_dir, table_name, **fixed)
     folder.mkdir(parents=True, exist_ok=True)
     legacy = Path(out_dir) / f"{table_name}.parquet"
     if legacy.exists():
@@ -121,7 +125,7 @@ def read_arrow(out_dir: str | Path, table_name: str, columns: list[str] | None =
 
     Missing or corrupt files raise StageInputError naming the stage to rerun.
     """
-    path = table_path(out_dir, table_name).joinpath(*(f"{k}={partition_value(v)}" for k, v in fixed.items()))
+    path = _folder(out_dir, table_name, **fixed)
     stage = PRODUCED_BY[table_name]
     if not path.exists():
         raise StageInputError(f"{path} does not exist: run the '{stage}' stage first "
