@@ -126,10 +126,8 @@ def read_arrow(out_dir: str | Path, table_name: str, columns: list[str] | None =
     Missing or corrupt files raise StageInputError naming the stage to rerun.
     """
     path = _folder(out_dir, table_name, **fixed)
+    _require(path, table_name)
     stage = PRODUCED_BY[table_name]
-    if not path.exists():
-        raise StageInputError(f"{path} does not exist: run the '{stage}' stage first "
-                              f"(stancewatch run --stage {stage}).")
     schema = read_schema(table_name)
     if columns:
         schema = pa.schema([schema.field(name) for name in columns])
@@ -148,6 +146,28 @@ def read_arrow(out_dir: str | Path, table_name: str, columns: list[str] | None =
         return conform(table_name, table, schema)
     except (pa.ArrowInvalid, OSError, SchemaError) as exc:
         raise StageInputError(f"{path} is not a valid '{table_name}' table ({exc}): rerun the '{stage}' stage.") from exc
+
+
+def _require(path: Path, table_name: str) -> None:
+    """A missing input stops the stage with the stage to run first."""
+    if not path.exists():
+        stage = PRODUCED_BY[table_name]
+        raise StageInputError(f"{path} does not exist: run the '{stage}' stage first "
+                              f"(stancewatch run --stage {stage}).")
+
+
+def input_partitions(out_dir: str | Path, table_name: str, **fixed: str) -> dict[str, Path]:
+    """A stage's input batches (partitions()); a missing input table raises StageInputError.
+
+    Files are validated when the stage reads them (read_file_as), not here.
+    """
+    _require(_folder(out_dir, table_name, **fixed), table_name)
+    return partitions(out_dir, table_name, **fixed)
+
+
+def row_count(out_dir: str | Path, table_name: str, **fixed: str) -> int:
+    """Rows of a partitioned table, from the file footers (no data is read)."""
+    return sum(pq.read_metadata(path).num_rows for path in partitions(out_dir, table_name, **fixed).values())
 
 
 def read_table(out_dir: str | Path, table_name: str, columns: list[str] | None = None,

@@ -19,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 
 from tasks import aggregate as agg
-from tasks.catalog import (StageInputError, drop_partition, empty_frame, ensure_table, file_metadata, partition_path,
-                           partition_value, partitions, read_file_as, read_table, rejects_frame, replace_rejects,
-                           table_path, write_table)
+from tasks.catalog import (StageInputError, drop_partition, empty_frame, ensure_table, file_metadata,
+                           input_partitions, partition_path, partition_value, partitions, read_file_as, read_table,
+                           rejects_frame, replace_rejects, row_count, table_path, write_table)
 from tasks.classify import build_cache, stance_rows
 from tasks.clean import clean_documents, sentence_rows
 from tasks.config import Settings
@@ -125,12 +125,17 @@ def _stored_documents(earlier: dict[str, Path], gone: set[str]) -> tuple[dict[st
     for path in earlier.values():
         stored = read_file_as(path, "ingested", columns=["doc_id", "source_paths"])
         for doc_id, paths in zip(stored["doc_id"], stored["source_paths"]):
-            left = [p for p in paths if file_of(p) not in gone]
+            left = _paths_outside(paths, gone)
             if left:
                 seen[doc_id] = left[0]
             else:
                 dropped.add(doc_id)
     return seen, dropped
+
+
+def _paths_outside(paths, gone: set[str]) -> list[str]:
+    """A document's source paths whose raw file is not in `gone`."""
+    return [p for p in paths if file_of(p) not in gone]
 
 
 def _remove_files(out: Path, earlier: dict[str, Path], gone: set[str]) -> None:
@@ -140,7 +145,7 @@ def _remove_files(out: Path, earlier: dict[str, Path], gone: set[str]) -> None:
         if not stored["source_paths"].map(lambda paths: any(file_of(p) in gone for p in paths)).any():
             continue
         stored = read_file_as(path, "ingested")
-        stored["source_paths"] = stored["source_paths"].map(lambda paths: [p for p in paths if file_of(p) not in gone])
+        stored["source_paths"] = stored["source_paths"].map(lambda paths: _paths_outside(paths, gone))
         stored = stored[stored["source_paths"].map(len) > 0]
         if len(stored):
             write_table(stored, out, "ingested", path=path, metadata={"fingerprint": _ingested_fingerprint(stored)})
@@ -159,7 +164,7 @@ def run_clean(settings: Settings) -> dict:
     """
     started = time.monotonic()
     out = settings.out
-    ingested = _upstream_partitions(out, "ingested")
+    ingested = input_partitions(out, "ingested")
     wanted = {batch: fingerprint(file_metadata(path).get("fingerprint"), settings.languages, settings.min_chars)
               for batch, path in ingested.items()}
     stale = {batch: path for batch, path in ingested.items()
@@ -195,19 +200,12 @@ def run_clean(settings: Settings) -> dict:
     new_rejects = pd.concat(rejects, ignore_index=True) if rejects else empty_frame("rejects")
     replace_rejects(out, new_rejects,
                     lambda f: (f["stage"] == "clean") & (f["batch"].isin(stale) | ~f["batch"].isin(ingested)))
-    summary = {"stage": "clean", "documents": len(read_table(out, "documents", columns=["doc_id"])),
-               "sentences": len(read_table(out, "sentences", columns=["doc_id"])),
+    summary = {"stage": "clean", "documents": row_count(out, "documents"), "sentences": row_count(out, "sentences"),
                "batches": len(ingested), "batches_cleaned": len(stale),
                "batches_holders_redone": redone_sentences, "rejects": _reject_counts(new_rejects),
                "seconds": round(time.monotonic() - started, 2)}
     log.info("clean: %s", summary)
     return summary
-
-
-def _upstream_partitions(out: Path, table_name: str, **fixed: str) -> dict[str, Path]:
-    """The input batches of a stage; a missing input table stops it with a message naming the stage to run."""
-    read_table(out, table_name, columns=["doc_id"], **fixed)  # raises StageInputError if missing or unreadable
-    return partitions(out, table_name, **fixed)
 
 
 def _drop_orphans(out: Path, table_name: str, upstream: dict[str, Path], **fixed: str) -> None:
@@ -246,7 +244,7 @@ def run_classify(settings: Settings, model=None, map_batches=None) -> dict:
     started = time.monotonic()
     model = model or load_model(settings.model)
     out = settings.out
-    sentences = _upstream_partitions(out, "sentences")
+    sentences = input_partitions(out, "sentences")
     key = model_key(model)
     ensure_table(out, "stances", model=key)
     todo = [batch for batch in sentences if _input_of(partition_path(out, "stances", model=key, batch=batch))
@@ -262,8 +260,7 @@ def run_classify(settings: Settings, model=None, map_batches=None) -> dict:
     for result in results:
         stats.update(result)
     _drop_orphans(out, "stances", sentences, model=key)  # only now: their rows were the cache of moved texts
-    rows = read_table(out, "stances", columns=["doc_id"], model=key)
-    summary = {"stage": "classify", "rows": len(rows), "model": f"{model.model_id} {model.model_version}",
+    summary = {"stage": "classify", "rows": row_count(out, "stances", model=key), "model": f"{model.model_id} {model.model_version}",
                "batches": len(sentences), "batches_classified": len(todo),
                **{name: int(value) for name, value in stats.items()}, "seconds": round(time.monotonic() - started, 2)}
     log.info("classify: %s", summary)
@@ -311,8 +308,8 @@ def run_aggregate(settings: Settings, model=None) -> dict:
     model = model or load_model(settings.model)
     out = settings.out
     key = model_key(model)
-    documents = _upstream_partitions(out, "documents")
-    stances = _upstream_partitions(out, "stances", model=key)
+    documents = input_partitions(out, "documents")
+    stances = input_partitions(out, "stances", model=key)
     missing = sorted(set(documents) - set(stances))
     if missing:
         raise StageInputError(f"{len(missing)} batch(es) have no stances for model {model.model_id} "
