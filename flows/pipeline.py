@@ -4,7 +4,7 @@ from __future__ import annotations
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
-from flows.stages import STAGE_FLOWS
+from flows.stages import STAGE_FLOWS, run_stage
 from tasks.catalog import output_lock
 from tasks.config import load_settings
 from tasks.report import key_findings, render_report, report_is_current
@@ -16,15 +16,15 @@ ORDER = list(STAGE_FLOWS)
 def pipeline_flow(config_dir: str = "configs", raw: str | None = None, out: str | None = None,
                   start: str = "ingest", stop: str = "aggregate", runner: str = "local",
                   address: str | None = None, force: bool = False, wait: float = 0) -> list[dict]:
-    """Run the stages from `start` to `stop` in order; each writes its Parquet tables before the next reads them.
+    """Run the stages from `start` to `stop` in order, as tasks of this one flow; each writes its Parquet
+    tables before the next reads them.
 
     The output folder is locked for the whole run, so two runs never interleave their stages.
     """
-    settings = load_settings(config_dir, raw=raw, out=out)  # fail on a config error before any stage runs
+    settings = load_settings(config_dir, raw=raw, out=out, force=force)  # once, before any stage runs
     chosen = ORDER[ORDER.index(start):ORDER.index(stop) + 1]
     with output_lock(settings.out, wait):
-        summaries = [STAGE_FLOWS[name](config_dir=config_dir, raw=raw, out=out, runner=runner, address=address,
-                                       force=force) for name in chosen]
+        summaries = [run_stage(name, settings, runner, address) for name in chosen]
         if chosen[-1] == "aggregate" and not report_is_current(settings.out):
             report(str(settings.out))
     return summaries

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
 from tasks import stages
 from tasks.catalog import output_lock
-from tasks.config import load_settings
+from tasks.config import Settings, load_settings
 
 
 @task(name="publish stage summary")
@@ -20,12 +21,12 @@ def publish(summary: dict) -> dict:
 
 
 @task(name="classify batch")
-def classify_batch(config_dir: str, raw: str | None, out: str | None, batch: str) -> dict:
-    """One classify batch on a Dask worker: only paths and the batch id travel; the worker loads the model once."""
-    return stages.classify_batch(load_settings(config_dir, raw=raw, out=out), batch)
+def classify_batch(settings: Settings, batch: str) -> dict:
+    """One classify batch on a Dask worker: the settings and the batch id travel, the worker loads the model once."""
+    return stages.classify_batch(settings, batch)
 
 
-def dask_batch_mapper(config_dir: str, raw: str | None, out: str | None, address: str | None):
+def dask_batch_mapper(settings: Settings, address: str | None):
     """map_batches for run_classify: one Prefect task per batch on a Dask cluster (a local one if no address)."""
     from prefect_dask import DaskTaskRunner
 
@@ -34,25 +35,30 @@ def dask_batch_mapper(config_dir: str, raw: str | None, out: str | None, address
 
     @flow(name="stancewatch-classify-batches", task_runner=runner)
     def classify_batches(batches: list[str]) -> list[dict]:
-        futures = [classify_batch.submit(config_dir, raw, out, batch) for batch in batches]
+        futures = [classify_batch.submit(settings, batch) for batch in batches]
         return [future.result() for future in futures]
 
     return lambda batches: classify_batches(batches) if batches else []
 
 
-def _stage_flow(name: str):
-    work = task(stages.STAGES[name], name=f"{name} stage")
+STAGE_TASKS = {name: task(work, name=f"{name} stage", cache_policy=NO_CACHE) for name, work in stages.STAGES.items()}
 
+
+def run_stage(name: str, settings: Settings, runner: str = "local", address: str | None = None) -> dict:
+    """One stage as a task of the calling flow (no subflow to start), its summary published."""
+    if name == "classify" and runner == "dask":
+        return publish(stages.run_classify(settings, map_batches=dask_batch_mapper(settings, address)))
+    return publish(STAGE_TASKS[name](settings))
+
+
+def _stage_flow(name: str):
     @flow(name=f"stancewatch-{name}")
     def stage_flow(config_dir: str = "configs", raw: str | None = None, out: str | None = None,
                    runner: str = "local", address: str | None = None, force: bool = False,
                    wait: float = 0) -> dict:
         settings = load_settings(config_dir, raw=raw, out=out, force=force)
         with output_lock(settings.out, wait):
-            if name == "classify" and runner == "dask":
-                return publish(stages.run_classify(settings,
-                                                   map_batches=dask_batch_mapper(config_dir, raw, out, address)))
-            return publish(work(settings))
+            return run_stage(name, settings, runner, address)
     stage_flow.__doc__ = f"Run the {name} stage alone, from the previous stage's tables (runner: local or dask)."
     return stage_flow
 

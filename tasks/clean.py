@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tasks import outlets
 from tasks.ids import files_hash, text_hash
 
 log = logging.getLogger("stancewatch.clean")
@@ -110,9 +111,11 @@ class CleanDocument:
 
 @lru_cache(maxsize=1)
 def rules_version() -> str:
-    """Hash of the cleaning rules (this module and the sentence splitter behind n_sentences): documents
-    cleaned under other rules are cleaned again; NER still runs only on texts it has not seen."""
-    return files_hash(Path(__file__), Path(__file__).with_name("sentences.py"))
+    """Hash of the cleaning rules (this module, the outlet registry and the sentence splitter behind
+    n_sentences): documents cleaned under other rules are cleaned again; NER still runs only on texts
+    it has not seen."""
+    return files_hash(Path(__file__), Path(__file__).with_name("sentences.py"), Path(outlets.__file__),
+                      outlets.OUTLETS_FILE)
 
 
 def normalise_text(text: str) -> str:
@@ -321,8 +324,10 @@ def credited_outlet(title: str, page: str) -> str | None:
 
 
 def clean_document(text: str, title: str | None = None, date: str | None = None,
-                   source: str | None = None) -> CleanDocument:
-    """One raw document in, one clean document with its metadata out."""
+                   source: str | None = None, url: str | None = None, path: str | None = None) -> CleanDocument:
+    """One raw document in, one clean document with its metadata out. The outlet comes from the
+    metadata, else the text's own credit, else the URL's domain or the file's name; the registry
+    (configs/outlets.yaml) gives it one spelling."""
     page = normalise_text(text)
     body, meta = strip_boilerplate(page)
     title, body = unglue_headline(normalise_text(title) if title else None, body)
@@ -338,11 +343,13 @@ def clean_document(text: str, title: str | None = None, date: str | None = None,
     if published is None and meta["dateline"]:
         published, found_in = parse_date(meta["dateline"]), "dateline"
     in_text = sources_in_text(body)
-    sources = list(dict.fromkeys([*meta["sources"], *in_text, *([meta["signature"]] if meta["signature"] else [])]))
+    cited = [*meta["sources"], *in_text, *([meta["signature"]] if meta["signature"] else [])]
+    sources = list(dict.fromkeys(map(outlets.canonical_outlet, cited)))
     outlet = source or credited_outlet(title or "", page) or meta["publisher"] or meta["signature"] or \
         (meta["sources"] or [None])[0]
+    outlet = outlets.canonical_outlet(_canonical_source(outlet)) if outlet else outlets.outlet_from_address(url, path)
     return CleanDocument(title=title or "", body=body, published=published, date_found_in=found_in,
-                         outlet=_canonical_source(outlet) if outlet else None, sources=sources,
+                         outlet=outlet, sources=sources,
                          language=detect_language(body))
 
 
@@ -356,7 +363,8 @@ def clean_documents(ingested: pd.DataFrame, languages: tuple[str, ...] = ("en",)
     for row in ingested.itertuples(index=False):
         where = row.source_paths[0] if len(row.source_paths) else row.doc_id
         try:
-            doc = clean_document(row.text, *(v if isinstance(v, str) else None for v in (row.title, row.date, row.source)))
+            doc = clean_document(row.text, *(v if isinstance(v, str) else None for v in (row.title, row.date, row.source, row.url)),
+                                 path=where)
         except Exception as exc:  # noqa: BLE001 - one odd document must not stop the batch
             rejects.append({"source": where, "reason": "malformed", "message": f"cleaning failed: {exc!r}"})
             continue

@@ -184,3 +184,52 @@ def test_changed_cleaning_rules_clean_again_without_running_ner_on_unchanged_tex
     monkeypatch.setattr(tasks.stages, "clean_rules_version", lambda: "other cleaning rules")
     monkeypatch.setattr(tasks.attribution.holders, "load_ner", lambda: pytest.fail("NER ran on a text it had seen"))
     assert run_clean(settings)["batches_cleaned"] == 1
+
+
+@pytest.fixture
+def made_up_registry(tmp_path, monkeypatch):
+    """A registry of invented outlets, so the tests do not depend on configs/outlets.yaml's contents."""
+    import tasks.outlets
+
+    registry = tmp_path / "outlets.yaml"
+    registry.write_text("outlets:\n"
+                        "  - {name: The Daily Planet, aliases: [Planet, DP News], domains: [dailyplanet.co.uk]}\n"
+                        "  - {name: Gotham Wire Service, aliases: [GWS], domains: [gothamwire.com]}\n",
+                        encoding="utf-8")
+    monkeypatch.setattr(tasks.outlets, "OUTLETS_FILE", registry)
+    tasks.outlets.registry.cache_clear()
+    yield
+    tasks.outlets.registry.cache_clear()
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("GWS", "Gotham Wire Service"), ("dp news", "The Daily Planet"), ("Daily Planet", "The Daily Planet"),
+    ("Metropolis Courier", "Metropolis Courier"),
+])
+def test_outlet_names_become_the_registry_name(made_up_registry, written, expected):
+    from tasks.outlets import canonical_outlet
+
+    assert canonical_outlet(written) == expected
+
+
+@pytest.mark.parametrize("url, path, expected", [
+    ("https://www.dailyplanet.co.uk/world/talks-resume.html", None, "The Daily Planet"),
+    ("https://edition.gothamwire.com/x", "raw/017_unrelated.txt", "Gotham Wire Service"),
+    (None, "raw/017_dailyplanet.txt", "The Daily Planet"),
+    (None, "raw/gothamwire-2024-05-01.json", "Gotham Wire Service"),
+    (None, "raw/2024/daily_planet_0031.txt", "The Daily Planet"),
+    (None, "raw/017_metropoliscourier.txt", None),
+    ("not a url", "raw/000_d9f679206d88149f.txt", None),
+])
+def test_outlet_from_domain_or_file_name(made_up_registry, url, path, expected):
+    from tasks.outlets import outlet_from_address
+
+    assert outlet_from_address(url, path) == expected
+
+
+def test_outlet_from_text_wins_over_the_file_name_and_is_spelled_one_way(made_up_registry):
+    credited = clean_document("Talks Resume\n\nGOTHAM, May 2 (GWS) - " + BODY, path="raw/017_dailyplanet.txt")
+    assert credited.outlet == "Gotham Wire Service"
+    assert clean_document("Talks Resume\n\n" + BODY, path="raw/017_dailyplanet.txt").outlet == "The Daily Planet"
+    assert clean_document("Talks Resume\n\n" + BODY, source="DP News").outlet == "The Daily Planet"
+    assert clean_document("Talks Resume\n\n" + BODY, path="raw/017_notes.txt").outlet is None
