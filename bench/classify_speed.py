@@ -20,7 +20,6 @@ import resource
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +39,7 @@ WHOLE_ARTICLE = 10 ** 6
 def sentences_of(raw: Path, settings) -> pd.DataFrame:
     """The sentences table the pipeline writes for the articles in raw (ingest and clean into a temp folder)."""
     with tempfile.TemporaryDirectory() as out:
-        run = replace(settings, raw=raw, out=Path(out))
+        run = settings.replace(raw=raw, out=Path(out))
         for stage in ("ingest", "clean"):
             STAGES[stage](run)
         return read_table(run.out, "sentences")
@@ -76,7 +75,7 @@ def main() -> None:
 
     settings = load_settings(ROOT / "configs")
     if args.batch_size:
-        settings = replace(settings, model=replace(settings.model, batch_size=args.batch_size))
+        settings = settings.replace(model=settings.model.replace(batch_size=args.batch_size))
     model = load_model(settings.model)
     frame = sentences_of(args.raw, settings)
     network, tokenizer = model.network

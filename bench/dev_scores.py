@@ -15,7 +15,6 @@ import argparse
 import json
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +42,7 @@ def sentence_scores(path: Path, model, settings, keep=None) -> dict:
 
 
 def row_for(head: str, settings) -> dict:
-    settings = replace(settings, model=replace(settings.model, head=head))
+    settings = settings.replace(model=settings.model.replace(head=head))
     model = load_model(settings.model)
     with tempfile.TemporaryDirectory() as work:
         news, _ = evaluate_in_context(EVAL / "realnews_dev/labels.csv", EVAL / "realnews_dev/raw", settings, work)

@@ -129,11 +129,10 @@ def _evaluate_in_context(args, settings) -> dict:
 
 def _evaluate(args) -> int:
     """Score the configured model, or each --head in turn, on the labelled file."""
-    from dataclasses import replace
 
     settings = load_settings(args.config or _default_config_dir())
     for head in args.head or [settings.model.head]:
-        with_head = replace(settings, model=replace(settings.model, head=head))
+        with_head = settings.replace(model=settings.model.replace(head=head))
         result = _evaluate_in_context(args, with_head) if args.raw else _evaluate_sentences(args, with_head)
         if result is None:
             return 1

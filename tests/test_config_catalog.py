@@ -29,7 +29,7 @@ def test_shipped_configs_load():
 
 @pytest.mark.parametrize("file, old, new, message", [
     ("pipeline.yaml", "  batch_size: 32", "  batch_sise: 32", "unknown key 'model.batch_sise'"),
-    ("pipeline.yaml", "  batch_size: 32", "  batch_size: many", "'model.batch_size' should be int"),
+    ("pipeline.yaml", "  batch_size: 32", "  batch_size: many", "'model.batch_size' should be a valid integer"),
     ("pipeline.yaml", "paths:", "pathz:", "unknown section 'pathz'"),
     ("targets.yaml", "      favor: NATO is a good", "      favour: NATO is a good", "favour"),
     ("targets.yaml", "  - name: USA\n", "  - name: NATO\n", "defined twice"),

@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -119,15 +118,15 @@ def test_a_config_change_that_removes_most_documents_needs_force(tmp_path):
     settings = load_settings(CONFIGS, raw=_raw(tmp_path), out=tmp_path / "out")
     _run_all(settings, FakeModel())
     before = _content(settings.out)
-    strict = replace(settings, min_chars=10_000)
+    strict = settings.replace(min_chars=10_000)
     with pytest.raises(WouldDeleteError, match="--force"):
         run_clean(strict)
-    strict_ingest = replace(settings, max_doc_chars=50)
+    strict_ingest = settings.replace(max_doc_chars=50)
     with pytest.raises(WouldDeleteError, match="--force"):
         run_ingest(strict_ingest)
     _assert_same(_content(settings.out), before)
     run_ingest(settings)  # the stopped run left nothing to redo
-    assert run_clean(replace(strict, force=True))["documents"] == 0
+    assert run_clean(strict.replace(force=True))["documents"] == 0
 
 
 # ------------------------------------------------------------ defects 3 and 4: hostile names and links

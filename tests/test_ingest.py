@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
 
 import pandas as pd
 import pyarrow as pa
@@ -147,9 +146,9 @@ def test_rerun_reads_only_new_and_changed_files(tmp_path):
     assert len(partitions(out, "ingested")) == 4 and stored["batch"].nunique() == 4
     assert run_ingest(settings)["files_read"] == 0
     with pytest.raises(WouldDeleteError, match="--force"):  # a limit that empties the table needs --force
-        run_ingest(replace(settings, max_doc_chars=len(ARTICLE)))
+        run_ingest(settings.replace(max_doc_chars=len(ARTICLE)))
     assert sorted(read_table(out, "ingested")["title"]) == titles and len(partitions(out, "ingested")) == 4
-    stricter = run_ingest(replace(settings, max_doc_chars=len(ARTICLE), force=True))  # new limits apply to every file
+    stricter = run_ingest(settings.replace(max_doc_chars=len(ARTICLE), force=True))  # new limits apply to every file
     assert stricter["files_read"] == 5 and stricter["rejects"] == {"too_large": 5}
     assert read_table(out, "ingested").empty
 
