@@ -19,13 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tasks import holders  # noqa: E402
-from tasks.attribution import find_people, sentence_rows  # noqa: E402
-from tasks.catalog import read_table  # noqa: E402
-from tasks.clean import clean_documents  # noqa: E402
-from tasks.config import Settings  # noqa: E402
-from tasks.holders import index_people  # noqa: E402
-from tasks.stages import run_ingest  # noqa: E402
+from stancewatch.tasks import holders  # noqa: E402
+from stancewatch.tasks.attribution import find_people, sentence_rows  # noqa: E402
+from stancewatch.tasks.catalog import read_table  # noqa: E402
+from stancewatch.tasks.clean import clean_documents  # noqa: E402
+from stancewatch.tasks.config import Settings  # noqa: E402
+from stancewatch.tasks.holders import index_people  # noqa: E402
+from stancewatch.tasks.runs import run_ingest  # noqa: E402
 
 
 def timed(work):

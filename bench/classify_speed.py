@@ -8,7 +8,7 @@ target is paired with that target (window = the whole article), so every pair re
 
 (a) plain: transformers' `pipeline("text-classification")` on the same fine-tuned model, saved as an
     ordinary model folder, called once per (sentence, target) pair.
-(b) stancewatch: tasks.classify.stance_rows (length-sorted, dynamically padded batches,
+(b) stancewatch: stancewatch.tasks.classify.stance_rows (length-sorted, dynamically padded batches,
     inference_mode, one pass per distinct pair).
 Runs alternate (a, b, a, b) in one process; label agreement is measured on every pair. Not a test.
 """
@@ -27,11 +27,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tasks.catalog import read_table  # noqa: E402
-from tasks.classify import model_inputs, stance_rows  # noqa: E402
-from tasks.config import load_settings  # noqa: E402
-from tasks.model import load_model  # noqa: E402
-from tasks.stages import STAGES  # noqa: E402
+from stancewatch.tasks.catalog import read_table  # noqa: E402
+from stancewatch.tasks.classify import model_inputs, stance_rows  # noqa: E402
+from stancewatch.tasks.config import load_settings  # noqa: E402
+from stancewatch.tasks.model import load_model  # noqa: E402
+from stancewatch.tasks.runs import STAGES  # noqa: E402
 
 WHOLE_ARTICLE = 10 ** 6
 

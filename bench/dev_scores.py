@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tasks.config import load_settings  # noqa: E402
-from tasks.evaluate import (evaluate_in_context, predict, read_csv_text, read_labelled, scores,  # noqa: E402
+from stancewatch.tasks.config import load_settings  # noqa: E402
+from stancewatch.tasks.evaluate import (evaluate_in_context, predict, read_csv_text, read_labelled, scores,  # noqa: E402
                             targets_for)
-from tasks.model import load_model  # noqa: E402
+from stancewatch.tasks.model import load_model  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 

@@ -24,11 +24,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tasks.catalog import read_table  # noqa: E402
-from tasks.config import load_settings  # noqa: E402
-from tasks.evaluate import holder_key, match_sentence, read_csv_text  # noqa: E402
-from tasks.ingest import file_of  # noqa: E402
-from tasks.stages import run_clean, run_ingest  # noqa: E402
+from stancewatch.tasks.catalog import read_table  # noqa: E402
+from stancewatch.tasks.config import load_settings  # noqa: E402
+from stancewatch.tasks.evaluate import holder_key, match_sentence, read_csv_text  # noqa: E402
+from stancewatch.tasks.ingest import file_of  # noqa: E402
+from stancewatch.tasks.runs import run_clean, run_ingest  # noqa: E402
 
 
 def outlets_of(sources_md: Path) -> dict[str, str]:

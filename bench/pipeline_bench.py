@@ -38,8 +38,8 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 
 
 def seed_sentences() -> list[str]:
-    from tasks.clean import clean_document
-    from tasks.sentences import split_sentences
+    from stancewatch.tasks.clean import clean_document
+    from stancewatch.tasks.sentences import split_sentences
 
     sentences = []
     for path in sorted((ROOT / "data/raw/samples").glob("*.txt")):
@@ -111,7 +111,7 @@ def edit_one_target(config_dir: Path) -> str:
 
 def run_one(n: int, corpus: Path | None) -> dict:
     """Runs in its own process: build, run, rerun, add one article, rerun, edit one target, rerun."""
-    from flows.pipeline import pipeline_flow
+    from stancewatch.flows.pipeline import pipeline_flow
 
     work = Path(tempfile.mkdtemp(prefix=f"stancewatch-bench-{n}-"))
     raw, out, configs = work / "raw", work / "processed", work / "configs"

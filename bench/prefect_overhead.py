@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TRIVIAL_FLOW = """
-import flows  # the same offline Prefect defaults as stancewatch
+import stancewatch.flows  # the same offline Prefect defaults as stancewatch
 from prefect import flow, task
 
 @task
@@ -81,7 +81,7 @@ def main() -> None:
                                   stderr=subprocess.DEVNULL)
         wait_healthy(env["PREFECT_API_URL"])
     try:
-        run = [sys.executable, "-m", "flows.cli", "run", "--out", str(work / "processed")]
+        run = [sys.executable, "-m", "stancewatch.flows.cli", "run", "--out", str(work / "processed")]
         first = timed(run, env)
         trivial, noop = [], []
         for _ in range(args.repeats):

@@ -24,9 +24,9 @@ import torch
 from safetensors.torch import load_file, save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tasks.cross_encoder import apply_tensors, encode_pairs, load_network, trained_tensors  # noqa: E402
-from tasks.model import HEADS_DIR, package_model_dir  # noqa: E402
-from tasks.schema import LABELS  # noqa: E402
+from stancewatch.tasks.cross_encoder import apply_tensors, encode_pairs, load_network, trained_tensors  # noqa: E402
+from stancewatch.tasks.model import HEADS_DIR, package_model_dir  # noqa: E402
+from stancewatch.tasks.schema import LABELS  # noqa: E402
 
 
 def read_examples(path: Path, cap_per_source: dict[str, int], repeat_source: dict[str, int], seed: int) -> list[dict]:

@@ -22,10 +22,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tasks.config import load_settings  # noqa: E402
-from tasks.evaluate import read_labelled, scores, targets_for  # noqa: E402
-from tasks.model import Encoder, StanceHead, pair_features  # noqa: E402
-from tasks.schema import LABELS  # noqa: E402
+from stancewatch.tasks.config import load_settings  # noqa: E402
+from stancewatch.tasks.evaluate import read_labelled, scores, targets_for  # noqa: E402
+from stancewatch.tasks.model import Encoder, StanceHead, pair_features  # noqa: E402
+from stancewatch.tasks.schema import LABELS  # noqa: E402
 
 
 def held_out(text: str) -> bool:

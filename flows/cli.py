@@ -8,10 +8,10 @@ import signal
 import sys
 from pathlib import Path
 
-from tasks.catalog import OutputBusy, StageInputError, WouldDeleteError, output_lock
-from tasks.config import ConfigError, load_settings
-from tasks.model import ModelLoadError
-from tasks.stages import STAGES
+from stancewatch.tasks.catalog import OutputBusy, StageInputError, WouldDeleteError, output_lock
+from stancewatch.tasks.config import ConfigError, load_settings
+from stancewatch.tasks.model import ModelLoadError
+from stancewatch.tasks.runs import STAGES
 REPO_CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 
@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--raw", default=None, help="raw input folder (default: paths.raw in pipeline.yaml)")
     run.add_argument("--out", default=None, help="output folder (default: paths.out in pipeline.yaml)")
     run.add_argument("--runner", choices=["local", "dask"], default="local",
-                     help="where classify batches run: here (default) or on a Dask cluster")
+                     help="where the clean and classify batches run: here (default) or on a Dask cluster")
     run.add_argument("--address", default=None,
                      help="Dask scheduler address (tcp://host:8786); without it a 2-worker local cluster")
     run.add_argument("--force", action="store_true",
@@ -76,7 +76,7 @@ def _run(args) -> int:
     start = args.stage or args.start or "ingest"
     stop = args.stage or "aggregate"
     with output_lock(settings.out, args.wait):  # taken before Prefect starts: a busy folder fails at once
-        from flows.pipeline import pipeline_flow
+        from stancewatch.flows.pipeline import pipeline_flow
 
         summaries = pipeline_flow(config_dir=config_dir, raw=args.raw, out=args.out, start=start, stop=stop,
                                   runner=args.runner, address=args.address, force=args.force)
@@ -98,7 +98,7 @@ def _serve(args) -> int:
         print("error: schedules need a running Prefect server. Start one with `prefect server start`, then\n"
               "  export PREFECT_API_URL=http://127.0.0.1:4200/api\nand run this command again.", file=sys.stderr)
         return 1
-    from flows.pipeline import pipeline_flow
+    from stancewatch.flows.pipeline import pipeline_flow
 
     pipeline_flow.serve(name="stancewatch-scheduled", cron=args.cron,
                         parameters={"config_dir": str(Path(config_dir).resolve()), "raw": args.raw, "out": args.out})
@@ -106,7 +106,7 @@ def _serve(args) -> int:
 
 
 def _report(args) -> int:
-    from tasks.report import render_report
+    from stancewatch.tasks.report import render_report
 
     settings = load_settings(args.config or _default_config_dir(), out=args.data)
     with output_lock(settings.out):
@@ -118,7 +118,7 @@ def _evaluate_in_context(args, settings) -> dict:
     """Run the pipeline on --raw into a work folder and score the labelled sentences found there."""
     import tempfile
 
-    from tasks.evaluate import evaluate_in_context
+    from stancewatch.tasks.evaluate import evaluate_in_context
 
     with tempfile.TemporaryDirectory(prefix="stancewatch-eval-") as scratch, output_lock(args.work or scratch):
         result, joined = evaluate_in_context(args.data, args.raw, settings, args.work or scratch)
@@ -158,8 +158,8 @@ def _evaluate(args) -> int:
 
 def _evaluate_sentences(args, settings) -> dict | None:
     """Score each labelled text on its own (no article around it); None when no row is usable."""
-    from tasks.evaluate import holder_accuracy, predict, read_labelled, scores, targets_for
-    from tasks.model import load_model
+    from stancewatch.tasks.evaluate import holder_accuracy, predict, read_labelled, scores, targets_for
+    from stancewatch.tasks.model import load_model
 
     frame, skipped = read_labelled(args.data)
     if args.target:

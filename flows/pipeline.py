@@ -4,10 +4,10 @@ from __future__ import annotations
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
-from flows.stages import STAGE_FLOWS, run_stage
-from tasks.catalog import output_lock
-from tasks.config import load_settings
-from tasks.report import key_findings, render_report, report_is_current
+from stancewatch.flows.stages import STAGE_FLOWS, run_stage
+from stancewatch.tasks.catalog import output_lock
+from stancewatch.tasks.config import load_settings
+from stancewatch.tasks.report import key_findings, render_report, report_is_current
 
 ORDER = list(STAGE_FLOWS)
 

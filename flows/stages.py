@@ -5,9 +5,9 @@ from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from tasks import stages
-from tasks.catalog import output_lock
-from tasks.config import Settings, load_settings
+from stancewatch.tasks import runs
+from stancewatch.tasks.catalog import output_lock
+from stancewatch.tasks.config import Settings, load_settings
 
 
 @task(name="publish stage summary")
@@ -20,34 +20,35 @@ def publish(summary: dict) -> dict:
     return summary
 
 
-@task(name="classify batch")
-def classify_batch(settings: Settings, batch: str) -> dict:
-    """One classify batch on a Dask worker: the settings and the batch id travel, the worker loads the model once."""
-    return stages.classify_batch(settings, batch)
+@task(name="stage batch", cache_policy=NO_CACHE)
+def stage_batch(stage: str, settings: Settings, batch: str) -> dict:
+    """One batch of a stage on a Dask worker: the settings and the batch id travel, the worker reads and
+    writes the batch's partitions itself and loads its models once."""
+    return runs.BATCH_WORK[stage](settings, batch)
 
 
-def dask_batch_mapper(settings: Settings, address: str | None):
-    """map_batches for run_classify: one Prefect task per batch on a Dask cluster (a local one if no address)."""
+def dask_batch_mapper(stage: str, settings: Settings, address: str | None):
+    """map_batches for a batch-wise stage: one Prefect task per batch on a Dask cluster (a local one if no address)."""
     from prefect_dask import DaskTaskRunner
 
     runner = DaskTaskRunner(address=address) if address else \
         DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1})
 
-    @flow(name="stancewatch-classify-batches", task_runner=runner)
-    def classify_batches(batches: list[str]) -> list[dict]:
-        futures = [classify_batch.submit(settings, batch) for batch in batches]
+    @flow(name=f"stancewatch-{stage}-batches", task_runner=runner)
+    def stage_batches(batches: list[str]) -> list[dict]:
+        futures = [stage_batch.submit(stage, settings, batch) for batch in batches]
         return [future.result() for future in futures]
 
-    return lambda batches: classify_batches(batches) if batches else []
+    return lambda batches: stage_batches(batches) if batches else []
 
 
-STAGE_TASKS = {name: task(work, name=f"{name} stage", cache_policy=NO_CACHE) for name, work in stages.STAGES.items()}
+STAGE_TASKS = {name: task(work, name=f"{name} stage", cache_policy=NO_CACHE) for name, work in runs.STAGES.items()}
 
 
 def run_stage(name: str, settings: Settings, runner: str = "local", address: str | None = None) -> dict:
     """One stage as a task of the calling flow (no subflow to start), its summary published."""
-    if name == "classify" and runner == "dask":
-        return publish(stages.run_classify(settings, map_batches=dask_batch_mapper(settings, address)))
+    if runner == "dask" and name in runs.BATCH_WORK:
+        return publish(runs.STAGES[name](settings, map_batches=dask_batch_mapper(name, settings, address)))
     return publish(STAGE_TASKS[name](settings))
 
 
@@ -63,6 +64,6 @@ def _stage_flow(name: str):
     return stage_flow
 
 
-STAGE_FLOWS = {name: _stage_flow(name) for name in stages.STAGES}
+STAGE_FLOWS = {name: _stage_flow(name) for name in runs.STAGES}
 # Module-level names, so prefect.yaml can point a deployment at each stage flow.
-ingest_flow, clean_flow, classify_flow, aggregate_flow = (STAGE_FLOWS[name] for name in stages.STAGES)
+ingest_flow, clean_flow, classify_flow, aggregate_flow = (STAGE_FLOWS[name] for name in runs.STAGES)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks import holders
-from tasks.ids import files_hash, text_hash
-from tasks.sentences import overlaps, quote_spans, split_sentences
+from stancewatch.tasks import holders
+from stancewatch.tasks.ids import files_hash, text_hash
+from stancewatch.tasks.sentences import overlaps, quote_spans, split_sentences
 
 log = logging.getLogger("stancewatch.attribution")
 _RULE_FILES = (Path(holders.__file__), Path(__file__), Path(__file__).with_name("sentences.py"), holders.SPEAKERS_FILE)

@@ -21,8 +21,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
-from tasks.config import Settings
-from tasks.schema import LABELS, PARTITION_KEYS, PRODUCED_BY, REJECT_REASONS, SCHEMAS, SchemaError, conform, read_schema
+from stancewatch.tasks.config import Settings
+from stancewatch.tasks.schema import LABELS, PARTITION_KEYS, PRODUCED_BY, REJECT_REASONS, SCHEMAS, SchemaError, conform, read_schema
 
 log = logging.getLogger("stancewatch.catalog")
 DEFAULT_OUT = Settings.model_fields["out"].default

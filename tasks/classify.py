@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tasks.config import Target
-from tasks.ids import text_hash
-from tasks.schema import LABELS
+from stancewatch.tasks.config import Target
+from stancewatch.tasks.ids import text_hash
+from stancewatch.tasks.schema import LABELS
 
 _NONE = np.array([0.0, 0.0, 1.0])
 
@@ -71,7 +71,7 @@ def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, win
                 cache: dict | None = None, progress=None) -> tuple[pd.DataFrame, dict]:
     """Stance rows (sentence x target) and counts of how each row was decided.
 
-    `model` is what tasks.model.load_model returns (model_id, model_version, predict_pairs);
+    `model` is what stancewatch.tasks.model.load_model returns (model_id, model_version, predict_pairs);
     `cache` comes from build_cache() over earlier rows of the same model.
     """
     ordered = sentences.sort_values(["doc_id", "sentence_index"]).reset_index(drop=True)

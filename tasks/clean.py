@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks import outlets
-from tasks.ids import files_hash, text_hash
+from stancewatch.tasks import outlets
+from stancewatch.tasks.ids import files_hash, text_hash
 
 log = logging.getLogger("stancewatch.clean")
 MONTHS = {m: i for i, m in enumerate(
@@ -357,7 +357,7 @@ def clean_documents(ingested: pd.DataFrame, languages: tuple[str, ...] = ("en",)
                     min_chars: int = 200) -> tuple[pd.DataFrame, list[dict]]:
     """Ingested rows -> (documents, rejects): cleaned text and its metadata (people are found later,
     by the attribution step)."""
-    from tasks.sentences import split_sentences
+    from stancewatch.tasks.sentences import split_sentences
 
     cleaned, rejects = [], []
     for row in ingested.itertuples(index=False):

@@ -14,7 +14,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from transformers.utils import logging as hf_logging
 
-from tasks.schema import LABELS
+from stancewatch.tasks.schema import LABELS
 
 FROZEN = ("bert.embeddings.word_embeddings.weight",)  # taken from the base package, never trained or shipped
 

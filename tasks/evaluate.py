@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from tasks.classify import label_of, relevance
-from tasks.config import Target
-from tasks.ingest import decode_bytes, is_binary
-from tasks.schema import LABELS
+from stancewatch.tasks.classify import label_of, relevance
+from stancewatch.tasks.config import Target
+from stancewatch.tasks.ingest import decode_bytes, is_binary
+from stancewatch.tasks.schema import LABELS
 
 log = logging.getLogger("stancewatch.evaluate")
 HOLDER_MAX_CHARS = 100_000  # a labelled sentence, not a corpus: longer rows are left out of holder accuracy
@@ -106,8 +106,8 @@ def predict(frame: pd.DataFrame, targets: dict[str, Target], model, gate: bool =
 
 def holder_accuracy(frame: pd.DataFrame) -> float | None:
     """Share of rows with a gold holder whose attributed holder has the same surname."""
-    from tasks.holders import attribute_holders, build_person_index, surname_key
-    from tasks.sentences import Span, quote_spans
+    from stancewatch.tasks.holders import attribute_holders, build_person_index, surname_key
+    from stancewatch.tasks.sentences import Span, quote_spans
 
     if "holder" not in frame.columns:
         return None
@@ -164,7 +164,7 @@ def join_in_context(labels: pd.DataFrame, documents: pd.DataFrame, sentences: pd
                     stances: pd.DataFrame) -> pd.DataFrame:
     """Each labelled row with the pipeline's sentence of the same article (by file name), its label for that
     target, its holder and how the row was decided; unmatched rows get NONE and no holder."""
-    from tasks.ingest import file_of
+    from stancewatch.tasks.ingest import file_of
 
     files = documents[["doc_id", "source_paths"]].explode("source_paths")
     files["article"] = files["source_paths"].map(lambda p: Path(file_of(str(p))).name)
@@ -209,9 +209,9 @@ def evaluate_in_context(labels_path: str | Path, raw_dir: str | Path, settings, 
     """Run ingest, clean and classify on the articles in raw_dir into work_dir, then score the labelled
     sentences (columns text, target, label, holder, article) against what the pipeline wrote."""
 
-    from tasks.catalog import read_table
-    from tasks.stages import STAGES, model_key
-    from tasks.model import load_model
+    from stancewatch.tasks.catalog import read_table
+    from stancewatch.tasks.runs import STAGES, model_key
+    from stancewatch.tasks.model import load_model
 
     labels = read_csv_text(labels_path)
     missing = [c for c in ("text", "target", "label", "holder", "article") if c not in labels.columns]

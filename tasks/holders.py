@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from tasks.sentences import Span, overlaps
+from stancewatch.tasks.sentences import Span, overlaps
 
 SPEAKERS_FILE = Path(__file__).resolve().parents[1] / "configs" / "speakers.yaml"
 PRONOUNS = {"he", "she", "him", "her"}

@@ -23,8 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tasks.catalog import rejects_frame
-from tasks.ids import doc_id_for
+from stancewatch.tasks.catalog import rejects_frame
+from stancewatch.tasks.ids import doc_id_for
 
 log = logging.getLogger("stancewatch.ingest")
 

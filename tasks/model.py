@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks.config import ModelSettings
-from tasks.schema import LABELS
+from stancewatch.tasks.config import ModelSettings
+from stancewatch.tasks.schema import LABELS
 
 HEADS_DIR = Path(__file__).parent / "heads"
 
@@ -241,7 +241,7 @@ class CrossEncoderModel(PackagedModel):
             import torch
             from safetensors.torch import load_file
 
-            from tasks.cross_encoder import apply_tensors, load_network
+            from stancewatch.tasks.cross_encoder import apply_tensors, load_network
 
             torch.set_num_threads(self.threads)
             network, tokenizer = load_network(self.folder)
@@ -253,7 +253,7 @@ class CrossEncoderModel(PackagedModel):
         """(n, 3) probabilities of each text toward the target, the pair being (text, target name)."""
         if not texts:
             return np.zeros((0, 3), dtype=np.float32)
-        from tasks.cross_encoder import pair_probabilities
+        from stancewatch.tasks.cross_encoder import pair_probabilities
 
         network, tokenizer = self.network
         return pair_probabilities(network, tokenizer, texts, [target.name] * len(texts), self.max_length,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup, escape
 
-from tasks.catalog import file_metadata, partition_path, partitions, read_file_as, read_table, table_path, write_text
+from stancewatch.tasks.catalog import file_metadata, partition_path, partitions, read_file_as, read_table, table_path, write_text
 
 TOP_HOLDERS = 12
 EVIDENCE_PER_HOLDER = 3

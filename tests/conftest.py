@@ -43,7 +43,7 @@ def seed_config(tmp_path_factory):
 @pytest.fixture(scope="session")
 def seed_run(prefect_harness, tmp_path_factory, seed_config):
     """The whole pipeline flow on a copy of the seeds, in 3 batches; returns the output folder."""
-    from flows.pipeline import pipeline_flow
+    from stancewatch.flows.pipeline import pipeline_flow
 
     raw = tmp_path_factory.mktemp("raw")
     for path in SEEDS.iterdir():
@@ -57,8 +57,8 @@ def seed_run(prefect_harness, tmp_path_factory, seed_config):
 @pytest.fixture(scope="session")
 def stance_model():
     """The configured packaged model, loaded offline once for the tests that need real predictions."""
-    from tasks.config import load_settings
-    from tasks.model import load_model
+    from stancewatch.tasks.config import load_settings
+    from stancewatch.tasks.model import load_model
 
     return load_model(load_settings(CONFIGS).model)
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import pytest
 
-from tasks import aggregate as agg
+from stancewatch.tasks import aggregate as agg
 
 DAY1 = datetime(2024, 6, 21, tzinfo=timezone.utc)
 

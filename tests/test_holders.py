@@ -1,8 +1,8 @@
 """Holder attribution on handmade articles: quotes, reporting verbs, pronouns, roles, name variants."""
 from __future__ import annotations
 
-from tasks.holders import attribute_holders, build_person_index, role_before, surname_key
-from tasks.sentences import quote_spans, split_sentences
+from stancewatch.tasks.holders import attribute_holders, build_person_index, role_before, surname_key
+from stancewatch.tasks.sentences import quote_spans, split_sentences
 
 ARTICLE = (
     "Russian Foreign Minister Sergei Lavrov said on Friday that the alliance is a threat.\n"
@@ -77,7 +77,7 @@ def test_parse_skips_relative_clauses_appositions_and_finds_inverted_speakers():
 
 
 def test_spellings_of_one_person_merge_to_the_shortest_transliteration():
-    from tasks.holders import index_people
+    from stancewatch.tasks.holders import index_people
 
     index = index_people([[{"name": "Olena Zelenskyy", "role": None}, {"name": "Olena Zelenskyy", "role": None},
                            {"name": "Olena Zelensky", "role": None}, {"name": "Tuesday Olena", "role": None}]])
@@ -86,7 +86,7 @@ def test_spellings_of_one_person_merge_to_the_shortest_transliteration():
 
 
 def test_outlet_from_credit_lines_not_from_cited_agencies():
-    from tasks.clean import clean_document
+    from stancewatch.tasks.clean import clean_document
 
     body = ("The ministers met on Friday and agreed that the talks would continue next week, officials said. " * 3)
     wire = clean_document(f"Global Wire Service\n\nOSLO, Norway (GWS) — {body}")

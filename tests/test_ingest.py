@@ -9,10 +9,10 @@ import pyarrow as pa
 import pytest
 import pyarrow.parquet as pq
 
-from tasks.catalog import WouldDeleteError, partitions, read_table
-from tasks.config import Settings
-from tasks.ingest import decode_bytes, is_binary, iter_raw_files, read_documents, to_tables
-from tasks.stages import run_ingest
+from stancewatch.tasks.catalog import WouldDeleteError, partitions, read_table
+from stancewatch.tasks.config import Settings
+from stancewatch.tasks.ingest import decode_bytes, is_binary, iter_raw_files, read_documents, to_tables
+from stancewatch.tasks.runs import run_ingest
 
 RUSSIAN = "Министр иностранных дел России заявил, что расширение НАТО недопустимо."
 ARTICLE = "Officials met on Monday to discuss the treaty and its effects on regional security. " * 4

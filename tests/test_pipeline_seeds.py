@@ -8,8 +8,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from tasks.catalog import load, read_table
-from tasks.schema import SCHEMAS, read_schema
+from stancewatch.tasks.catalog import load, read_table
+from stancewatch.tasks.schema import SCHEMAS, read_schema
 
 BOILERPLATE = re.compile(r"Leave a (Reply|Comment)|Share This|Exit mobile|Related Posts|RELATED:|Photo:|"
                          r"email address|Loading Facebook|traduit|Articles similaires|retour en haut|^\d+ \+ \d+ =",
@@ -130,8 +130,8 @@ def test_load_gives_typed_frames_for_every_table(seed_run, name):
 KILL_MID_WRITE = """
 import os, signal, sys
 import pyarrow.parquet as pq
-from tasks.config import load_settings
-from tasks import stages
+from stancewatch.tasks.config import load_settings
+from stancewatch.tasks import runs
 
 def killed(table, where, **kwargs):
     with open(where, "wb") as handle:
@@ -139,7 +139,7 @@ def killed(table, where, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 
 pq.write_table = killed
-stages.STAGES[sys.argv[1]](load_settings(sys.argv[2], out=sys.argv[3]))
+runs.STAGES[sys.argv[1]](load_settings(sys.argv[2], out=sys.argv[3]))
 """
 
 
@@ -151,7 +151,7 @@ def test_a_stage_killed_while_writing_leaves_the_previous_output(seed_run, seed_
     import subprocess
     import sys
 
-    from tasks.catalog import partitions, read_file_as, write_table
+    from stancewatch.tasks.catalog import partitions, read_file_as, write_table
     from tests.conftest import ROOT
 
     out = tmp_path / "out"
@@ -187,7 +187,7 @@ def test_pipeline_writes_a_self_contained_report(seed_run, tables):
 
 
 def test_report_command_rewrites_the_report(seed_run, tmp_path, capsys):
-    from flows.cli import main
+    from stancewatch.flows.cli import main
 
     target = tmp_path / "r.html"
     assert main(["report", "--data", str(seed_run), "--out", str(target)]) == 0
@@ -197,11 +197,11 @@ def test_report_command_rewrites_the_report(seed_run, tmp_path, capsys):
 
 KILL_IN_SECOND_BATCH = """
 import os, signal, sys
-from tasks.config import load_settings
-from tasks import stages
+from stancewatch.tasks.config import load_settings
+from stancewatch.tasks import runs
 
 calls = []
-real = stages.stance_rows
+real = runs.stance_rows
 
 def dies_in_second_batch(*args, **kwargs):
     calls.append(1)
@@ -209,8 +209,8 @@ def dies_in_second_batch(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return real(*args, **kwargs)
 
-stages.stance_rows = dies_in_second_batch
-stages.run_classify(load_settings(sys.argv[1], out=sys.argv[2]))
+runs.stance_rows = dies_in_second_batch
+runs.run_classify(load_settings(sys.argv[1], out=sys.argv[2]))
 """
 
 
@@ -219,9 +219,9 @@ def test_classify_killed_halfway_resumes_without_recomputing(seed_run, seed_conf
     import subprocess
     import sys
 
-    from tasks.catalog import partitions
-    from tasks.config import load_settings
-    from tasks.stages import model_key, run_classify
+    from stancewatch.tasks.catalog import partitions
+    from stancewatch.tasks.config import load_settings
+    from stancewatch.tasks.runs import model_key, run_classify
     from tests.conftest import ROOT
 
     out = _unclassified_copy(seed_run, tmp_path)
@@ -229,7 +229,7 @@ def test_classify_killed_halfway_resumes_without_recomputing(seed_run, seed_conf
     killed = subprocess.run([sys.executable, "-c", KILL_IN_SECOND_BATCH, str(seed_config), str(out)], cwd=ROOT,
                             capture_output=True, timeout=300)
     assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
-    from tasks.model import load_model
+    from stancewatch.tasks.model import load_model
     assert len(partitions(out, "stances", model=model_key(load_model(settings.model)))) == 1
     summary = run_classify(settings)
     assert (summary["batches"], summary["batches_classified"]) == (3, 2)  # the finished batch is not redone
@@ -239,8 +239,8 @@ def test_classify_killed_halfway_resumes_without_recomputing(seed_run, seed_conf
 def test_changing_the_model_keeps_old_rows_in_their_own_partition(seed_run, seed_config, tmp_path, stance_model):
     import shutil
 
-    from tasks.config import load_settings
-    from tasks.stages import model_key, run_aggregate, run_classify
+    from stancewatch.tasks.config import load_settings
+    from stancewatch.tasks.runs import model_key, run_aggregate, run_classify
 
     out = tmp_path / "out"
     shutil.copytree(seed_run, out)
@@ -285,16 +285,16 @@ def test_stages_publish_prefect_artifacts(seed_run):
 def test_clean_rerun_runs_ner_only_on_new_texts(seed_run, seed_config, tmp_path, monkeypatch):
     import shutil
 
-    import tasks.holders
-    from tasks.config import load_settings
-    from tasks.stages import run_clean, run_ingest
+    import stancewatch.tasks.holders
+    from stancewatch.tasks.config import load_settings
+    from stancewatch.tasks.runs import run_clean, run_ingest
     from tests.conftest import SEEDS
 
     out, raw = tmp_path / "out", tmp_path / "raw"
     shutil.copytree(seed_run, out)
     shutil.copytree(SEEDS, raw)
     before = read_table(out, "sentences")
-    real_ner = tasks.holders.load_ner()
+    real_ner = stancewatch.tasks.holders.load_ner()
     seen = []
 
     class CountingNer:
@@ -302,7 +302,7 @@ def test_clean_rerun_runs_ner_only_on_new_texts(seed_run, seed_config, tmp_path,
             seen.extend(texts)
             return real_ner.pipe(texts, **kwargs)
 
-    monkeypatch.setattr(tasks.holders, "load_ner", CountingNer)
+    monkeypatch.setattr(stancewatch.tasks.holders, "load_ner", CountingNer)
     settings = load_settings(seed_config, raw=raw, out=out)
     run_clean(settings)
     assert seen == []
@@ -325,8 +325,8 @@ NEW_ARTICLE = ("Allies Meet\n\nSecretary General Mark Rutte said on Monday that 
 def test_reruns_cost_only_what_changed(seed_run, seed_config, tmp_path):
     import shutil
 
-    from tasks.config import load_settings
-    from tasks.stages import STAGES
+    from stancewatch.tasks.config import load_settings
+    from stancewatch.tasks.runs import STAGES
     from tests.conftest import SEEDS
 
     out, raw, config = tmp_path / "out", tmp_path / "raw", tmp_path / "configs"
@@ -373,12 +373,29 @@ def test_reruns_cost_only_what_changed(seed_run, seed_config, tmp_path):
 
 
 def test_dask_runner_gives_the_same_rows_as_the_default_runner(seed_run, seed_config, tmp_path):
-    from flows.stages import classify_flow
+    from stancewatch.flows.stages import classify_flow
 
     out = _unclassified_copy(seed_run, tmp_path)
     summary = classify_flow(config_dir=str(seed_config), out=str(out), runner="dask")
     assert summary["batches"] == summary["batches_classified"] == 3
     _assert_same_stances(out, seed_run)
+
+
+def test_dask_runner_cleans_batches_like_the_default_runner(seed_run, seed_config, tmp_path):
+    import shutil
+
+    from stancewatch.flows.stages import clean_flow
+
+    out = tmp_path / "out"
+    shutil.copytree(seed_run, out)
+    for table in ("documents", "sentences"):
+        shutil.rmtree(out / table)
+    summary = clean_flow(config_dir=str(seed_config), out=str(out), runner="dask")
+    assert summary["batches"] == summary["batches_cleaned"] == 3
+    for table, keys in (("documents", ["doc_id"]), ("sentences", ["doc_id", "sentence_index"])):
+        got = read_table(out, table).sort_values(keys).reset_index(drop=True)
+        expected = read_table(seed_run, table).sort_values(keys).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected)
 
 
 def _unclassified_copy(seed_run, tmp_path):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from tasks.report import _template
+from stancewatch.tasks.report import _template
 
 
 def test_the_report_template_escapes_data_and_keeps_built_sections():

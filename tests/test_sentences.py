@@ -4,8 +4,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.clean import clean_document, normalise_text
-from tasks.sentences import overlaps, quote_spans, split_sentences
+from stancewatch.tasks.clean import clean_document, normalise_text
+from stancewatch.tasks.sentences import overlaps, quote_spans, split_sentences
 
 
 def _sentences(text):

@@ -19,18 +19,18 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from tasks import aggregate as agg
-from tasks.catalog import (StageInputError, WouldDeleteError, drop_partition, empty_frame, ensure_table, file_metadata,
+from stancewatch.tasks import aggregate as agg
+from stancewatch.tasks.catalog import (StageInputError, WouldDeleteError, drop_partition, empty_frame, ensure_table, file_metadata,
                            input_partitions, partition_path, partition_value, partitions, read_file_as, read_table,
                            rejects_frame, replace_rejects, row_count, table_path, write_table)
-from tasks.classify import build_cache, stance_rows
-from tasks.attribution import find_people, rules_version, sentence_rows
-from tasks.clean import clean_documents, rules_version as clean_rules_version
-from tasks.config import Settings
-from tasks.holders import index_people, name_keys
-from tasks.ids import fingerprint
-from tasks.ingest import file_of, fingerprints, plan_files, read_documents, to_tables
-from tasks.model import load_model
+from stancewatch.tasks.classify import build_cache, stance_rows
+from stancewatch.tasks.attribution import find_people, rules_version, sentence_rows
+from stancewatch.tasks.clean import clean_documents, rules_version as clean_rules_version
+from stancewatch.tasks.config import Settings
+from stancewatch.tasks.holders import index_people, name_keys
+from stancewatch.tasks.ids import fingerprint
+from stancewatch.tasks.ingest import file_of, fingerprints, plan_files, read_documents, to_tables
+from stancewatch.tasks.model import load_model
 
 log = logging.getLogger("stancewatch.stages")
 
@@ -183,34 +183,31 @@ def _remove_files(out: Path, earlier: dict[str, Path], gone: set[str]) -> None:
 
 # ---------------------------------------------------------------- clean
 
-def run_clean(settings: Settings) -> dict:
+def run_clean(settings: Settings, map_batches=None) -> dict:
     """Clean the batches whose ingested rows changed (with NER on texts not seen before), then
-    attribute holders where needed (run_attribution)."""
+    attribute holders where needed (run_attribution). `map_batches(batches)` may run clean_batch
+    elsewhere (the Dask runner); attribution needs the whole corpus's people and stays here."""
     started = time.monotonic()
     out = settings.out
     ingested = input_partitions(out, "ingested")
-    wanted = {batch: fingerprint(file_metadata(path).get("fingerprint"), settings.languages, settings.min_chars,
-                                 clean_rules_version()) for batch, path in ingested.items()}
-    stale = {batch: path for batch, path in ingested.items()
-             if _input_of(partition_path(out, "documents", batch=batch)) != wanted[batch]}
+    stale = [batch for batch, path in ingested.items()
+             if _input_of(partition_path(out, "documents", batch=batch)) != _clean_input(path, settings)]
     if stale and not settings.force:
         _refuse_clean_mass_deletion(settings)
-    known_people = _known_people(out) if stale else {}
     ensure_table(out, "documents")
     ensure_table(out, "sentences")
-    rejects = []
-    for number, (batch, path) in enumerate(stale.items(), start=1):
-        documents, batch_rejects = clean_documents(read_file_as(path, "ingested"), settings.languages, settings.min_chars)
-        texts = documents["text"].tolist() if len(documents) else []
-        documents["people"] = find_people(texts, known_people, progress=_progress("clean: NER"))
-        write_table(documents, out, "documents", path=partition_path(out, "documents", batch=batch),
-                    metadata={"input": wanted[batch], "name_keys": sorted(set().union(*map(name_keys, texts)))})
-        rejects.append(rejects_frame(batch_rejects, "clean", batch))
-        log.info("clean: batch %s done (%d/%d), %d documents", batch, number, len(stale), len(documents))
-
+    if map_batches:
+        results = map_batches(stale)
+    else:
+        known_people = _known_people(out) if stale else {}
+        results = []
+        for number, batch in enumerate(stale, start=1):
+            results.append(clean_batch(settings, batch, known_people))
+            log.info("clean: batch %s done (%d/%d), %d documents", batch, number, len(stale), results[-1]["documents"])
     for table in ("documents", "sentences"):  # batches gone upstream; kept until now so moved texts keep their NER
         _drop_orphans(out, table, ingested)
     redone_sentences = run_attribution(out)
+    rejects = [rejects_frame(result["rejects"], "clean", batch) for batch, result in zip(stale, results)]
     new_rejects = pd.concat(rejects, ignore_index=True) if rejects else empty_frame("rejects")
     replace_rejects(out, new_rejects,
                     lambda f: (f["stage"] == "clean") & (f["batch"].isin(stale) | ~f["batch"].isin(ingested)))
@@ -220,6 +217,26 @@ def run_clean(settings: Settings) -> dict:
                "seconds": round(time.monotonic() - started, 2)}
     log.info("clean: %s", summary)
     return summary
+
+
+def _clean_input(ingested_path: Path, settings: Settings) -> str:
+    return fingerprint(file_metadata(ingested_path).get("fingerprint"), settings.languages, settings.min_chars,
+                       clean_rules_version())
+
+
+def clean_batch(settings: Settings, batch: str, known_people: dict[str, list] | None = None) -> dict:
+    """Clean one ingested batch, find the people in its new texts, and write its documents partition;
+    runs in this process or on a Dask worker. Returns its document count and rejects."""
+    out = settings.out
+    source = partition_path(out, "ingested", batch=batch)
+    documents, rejects = clean_documents(read_file_as(source, "ingested"), settings.languages, settings.min_chars)
+    texts = documents["text"].tolist() if len(documents) else []
+    known_people = _known_people(out) if known_people is None else known_people
+    documents["people"] = find_people(texts, known_people, progress=_progress(f"clean {batch}: NER"))
+    write_table(documents, out, "documents", path=partition_path(out, "documents", batch=batch),
+                metadata={"input": _clean_input(source, settings),
+                          "name_keys": sorted(set().union(*map(name_keys, texts)))})
+    return {"documents": len(documents), "rejects": rejects}
 
 
 def run_attribution(out: Path) -> int:
@@ -395,3 +412,5 @@ def run_aggregate(settings: Settings, model=None) -> dict:
 
 
 STAGES = {"ingest": run_ingest, "clean": run_clean, "classify": run_classify, "aggregate": run_aggregate}
+# The stages whose batches can run elsewhere (one Dask task each): the function that does one batch.
+BATCH_WORK = {"clean": clean_batch, "classify": classify_batch}
