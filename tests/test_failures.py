@@ -167,11 +167,11 @@ def test_a_second_ingest_of_the_same_documents_adds_nothing_without_the_lock(tmp
     read = runs.read_documents
 
     def meanwhile_another_run(*args, **kwargs):
-        monkeypatch.setattr(stages, "read_documents", read)
+        monkeypatch.setattr(runs, "read_documents", read)
         run_ingest(settings)
         yield from read(*args, **kwargs)
 
-    monkeypatch.setattr(stages, "read_documents", meanwhile_another_run)
+    monkeypatch.setattr(runs, "read_documents", meanwhile_another_run)
     assert run_ingest(settings)["documents"] == 0
     assert read_table(settings.out, "ingested")["doc_id"].is_unique
     assert len(read_table(settings.out, "ingested")) == 2
@@ -273,7 +273,7 @@ def test_a_full_disk_at_each_stage_is_one_line_and_a_rerun_recovers(prefect_harn
     import stancewatch.tasks.runs as runs
 
     model = FakeModel()
-    monkeypatch.setattr(stages, "load_model", lambda _settings: model)
+    monkeypatch.setattr(runs, "load_model", lambda _settings: model)
     raw, out = _raw(tmp_path), tmp_path / "out"
     _run_all(load_settings(CONFIGS, raw=raw, out=out), model)
     render_report(out)  # the report of the previous run, which a failed render must not leave as current
