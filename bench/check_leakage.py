@@ -9,8 +9,9 @@ sentiment-swapped variant, SemEval-2016 Task A test, P-Stance test, COVID-19-Sta
 NewsMTSC devtest_mt and devtest_rw, GWSD held-out test), the dev splits written beside train.jsonl
 (VAST dev, P-Stance val, COVID-19-Stance val, NewsMTSC rw dev), everything in shared/eval
 (ruw_val.csv, vast_dev.csv, realnews_dev/labels.csv, every sentence of realnews_dev/raw) and
-data/eval/*.csv except news_train.csv. A training text of 40 or more normalised characters also
-leaks when it is contained in a realnews_dev article. Exit status 1 lists the leaks.
+data/eval/*.csv except the training files (news_train.csv, news_written.csv). A training text of 40
+or more normalised characters also leaks when it is contained in a realnews_dev article or in one of
+the bundled sample articles (data/raw/samples). Exit status 1 lists the leaks.
 """
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED_EVAL = ROOT.parent / "shared" / "eval"
 DEFAULT_PROJECT_EVAL = ROOT / "data" / "eval"
 MIN_CONTAINED_CHARS = 40
-ARTICLE_SET = "shared/eval/realnews_dev/raw (article text)"
+ARTICLE_SET = "realnews_dev/raw or data/raw/samples (article text)"
+SAMPLES = ROOT / "data" / "raw" / "samples"
+TRAINING_FILES = {"news_train.csv", "news_written.csv"}  # this project's own training sentences
 SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 
@@ -75,13 +78,13 @@ def heldout_texts(mirror: sc.Mirror, shared_eval: Path, project_eval: Path) -> d
         ],
     }
     for path in sorted(project_eval.glob("*.csv")):
-        if path.name != "news_train.csv":
+        if path.name not in TRAINING_FILES:
             sets[f"data/eval/{path.name}"] = csv_column(path, "text")
     return sets
 
 
 class LeakIndex:
-    """Normalised held-out texts, plus the realnews_dev articles for containment checks."""
+    """Normalised held-out texts, plus the realnews_dev and sample articles for containment checks."""
 
     def __init__(self, sets: dict[str, list[str]], articles: list[str]):
         self.owners: dict[str, set[str]] = defaultdict(set)
@@ -110,7 +113,8 @@ class LeakIndex:
 
 def build_leak_index(mirror_root: Path, shared_eval: Path, project_eval: Path) -> LeakIndex:
     mirror = sc.Mirror(mirror_root)
-    return LeakIndex(heldout_texts(mirror, shared_eval, project_eval), article_texts(shared_eval / "realnews_dev" / "raw"))
+    return LeakIndex(heldout_texts(mirror, shared_eval, project_eval),
+                     article_texts(shared_eval / "realnews_dev" / "raw") + article_texts(SAMPLES))
 
 
 def add_location_arguments(parser: argparse.ArgumentParser) -> None:

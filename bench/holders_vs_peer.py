@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -82,7 +81,7 @@ def main() -> None:
     parser.add_argument("--rows", help="write every scored row (gold and both predictions) to this CSV")
     args = parser.parse_args()
     dev = Path(args.dev)
-    settings = replace(load_settings(), raw=dev / "raw", out=Path(args.work))
+    settings = load_settings().replace(raw=dev / "raw", out=Path(args.work))
     run_ingest(settings)
     run_clean(settings)
     documents, sentences = read_table(settings.out, "documents"), read_table(settings.out, "sentences")

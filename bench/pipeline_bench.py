@@ -109,7 +109,7 @@ def edit_one_target(config_dir: Path) -> str:
     return first["name"]
 
 
-def run_one(n: int, corpus: Path | None) -> dict:
+def run_one(n: int, corpus: Path | None, runner: str = "local") -> dict:
     """Runs in its own process: build, run, rerun, add one article, rerun, edit one target, rerun."""
     from stancewatch.flows.pipeline import pipeline_flow
 
@@ -125,7 +125,7 @@ def run_one(n: int, corpus: Path | None) -> dict:
 
     def timed_run() -> tuple[float, dict]:
         start = time.perf_counter()
-        summaries = pipeline_flow(config_dir=str(configs), raw=str(raw), out=str(out))
+        summaries = pipeline_flow(config_dir=str(configs), raw=str(raw), out=str(out), runner=runner)
         return time.perf_counter() - start, {s["stage"]: s for s in summaries}
 
     first_wall, stage = timed_run()
@@ -141,6 +141,7 @@ def run_one(n: int, corpus: Path | None) -> dict:
     classify = stage["classify"]
     return {
         "corpus": str(corpus) if corpus else "synthetic (cache-heavy)",
+        "runner": runner,
         "articles": n,
         "build_seconds": round(build_seconds, 1),
         "sentences": stage["clean"]["sentences"],
@@ -172,16 +173,19 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=None,
                         help="folder of real articles (searched recursively); without it, synthetic cache-heavy ones")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
+    parser.add_argument("--runner", choices=["local", "dask"], default="local",
+                        help="dask: clean and classify batches on a 2-worker local Dask cluster")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(run_one(args.one, args.corpus)))
+        print(json.dumps(run_one(args.one, args.corpus, args.runner)))
         return
     results = []
     for n in args.sizes:
         env = {**os.environ, "PREFECT_HOME": tempfile.mkdtemp(prefix="stancewatch-bench-prefect-")}
-        command = [sys.executable, __file__, "--one", str(n), *(["--corpus", str(args.corpus)] if args.corpus else [])]
+        command = [sys.executable, __file__, "--one", str(n), "--runner", args.runner,
+                   *(["--corpus", str(args.corpus)] if args.corpus else [])]
         done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
         if done.returncode:
             sys.exit(f"N={n} failed:\n{done.stderr[-3000:]}")
