@@ -8,6 +8,7 @@ says the outlet, the article's URL domain or its file name ("017_timesofisrael.t
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePath
@@ -49,16 +50,18 @@ class Registry:
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
+    """The lookup tables of configs/outlets.yaml. A key two outlets share ('pravda' from pravda.ru and
+    pravda.com.ua) names neither: a wrong outlet is worse than none."""
     entries = yaml.safe_load(OUTLETS_FILE.read_text(encoding="utf-8"))["outlets"]
-    names, domains = {}, {}
+    owners, domains = defaultdict(set), {}
     for entry in entries:
         keys = [_key(entry["name"]), *map(_key, entry.get("aliases", []))]
         keys += [_key(word) for domain in entry.get("domains", []) if (word := _site_word(domain))]
         for key in keys:
-            names.setdefault(key, entry["name"])
+            owners[key].add(entry["name"])
         for domain in entry.get("domains", []):
-            domains.setdefault(domain.removeprefix("www."), entry["name"])
-    return Registry(names, domains)
+            domains[domain.removeprefix("www.")] = entry["name"]
+    return Registry({key: next(iter(names)) for key, names in owners.items() if len(names) == 1}, domains)
 
 
 def canonical_outlet(name: str) -> str:

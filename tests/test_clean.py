@@ -233,3 +233,20 @@ def test_outlet_from_text_wins_over_the_file_name_and_is_spelled_one_way(made_up
     assert clean_document("Talks Resume\n\n" + BODY, path="raw/017_dailyplanet.txt").outlet == "The Daily Planet"
     assert clean_document("Talks Resume\n\n" + BODY, source="DP News").outlet == "The Daily Planet"
     assert clean_document("Talks Resume\n\n" + BODY, path="raw/017_notes.txt").outlet is None
+
+
+def test_a_file_name_two_outlets_share_names_neither(tmp_path, monkeypatch):
+    import stancewatch.tasks.outlets
+
+    registry = tmp_path / "outlets.yaml"
+    registry.write_text("outlets:\n"
+                        "  - {name: Courier, domains: [courier.example.com]}\n"
+                        "  - {name: Courier Ukraine, domains: [courier.com.ua]}\n", encoding="utf-8")
+    monkeypatch.setattr(stancewatch.tasks.outlets, "OUTLETS_FILE", registry)
+    stancewatch.tasks.outlets.registry.cache_clear()
+    from stancewatch.tasks.outlets import outlet_from_address
+
+    assert outlet_from_address(None, "raw/014_courier.txt") is None
+    assert outlet_from_address("https://www.courier.com.ua/news/1", None) == "Courier Ukraine"
+    assert outlet_from_address(None, "raw/014_courier_ukraine.txt") == "Courier Ukraine"
+    stancewatch.tasks.outlets.registry.cache_clear()
