@@ -119,10 +119,6 @@ def ensure_table(out_dir: str | Path, table_name: str, **fixed: str) -> Path:
     """Create a partitioned table's folder, so a stage with nothing to write still leaves an (empty) table."""
     folder = _folder(out_dir, table_name, **fixed)
     folder.mkdir(parents=True, exist_ok=True)
-    legacy = Path(out_dir) / f"{table_name}.parquet"
-    if legacy.exists():
-        log.warning("%s is from stancewatch 0.1 (one file per table) and is no longer read or updated; "
-                    "the table is now the folder %s. Delete the old file.", legacy, table_path(out_dir, table_name))
     return folder
 
 
