@@ -163,7 +163,7 @@ def _template():
     """tasks/templates/report.html, autoescaped: every value from the data is escaped unless marked safe."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    return Environment(loader=PackageLoader("tasks", "templates"), autoescape=select_autoescape(["html"])
+    return Environment(loader=PackageLoader("stancewatch.tasks", "templates"), autoescape=select_autoescape(["html"])
                        ).get_template("report.html")
 
 

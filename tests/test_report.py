@@ -12,3 +12,16 @@ def test_the_report_template_escapes_data_and_keeps_built_sections():
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "<img src=x" not in page and "<h2 id='x'>Corpus</h2>" in page
     assert '<meta name="stancewatch-input" content="f1&lt;">' in page
+
+
+def test_the_installed_package_works_outside_the_repository(tmp_path):
+    """Run from another folder, only the installed `stancewatch.*` names exist: nothing may import `tasks`."""
+    import subprocess
+    import sys
+
+    code = ("import importlib.util, stancewatch.flows.cli, stancewatch.tasks.report as report\n"
+            "assert importlib.util.find_spec('tasks') is None\n"
+            "report._template()\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          env={"PATH": "", "PYTHONPATH": ""})
+    assert done.returncode == 0, done.stderr
