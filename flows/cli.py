@@ -203,6 +203,20 @@ def _os_error(exc: OSError) -> str:
     return f"{path}: {exc.strerror or exc}"
 
 
+_EXPECTED_FAILURES = (ConfigError, OutputBusy, StageInputError, ModelLoadError, WouldDeleteError, OSError, ValueError)
+
+
+def _failure(exc: Exception) -> tuple[int, str]:
+    """Exit code and one-line message: 2 for a config error, 3 when another run holds the output, else 1."""
+    if isinstance(exc, ConfigError):
+        return 2, f"config error: {exc}"
+    if isinstance(exc, OutputBusy):
+        return 3, f"error: {exc} (wait with --wait SECONDS)"
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+        return 1, f"error: {_os_error(exc)}"
+    return 1, f"error: {exc}"
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -210,18 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop_on_signal)
     try:
         return {"run": _run, "serve": _serve, "report": _report, "evaluate": _evaluate}[args.command](args)
-    except ConfigError as exc:
-        print(f"config error: {exc}", file=sys.stderr)
-        return 2
-    except OutputBusy as exc:
-        print(f"error: {exc} (wait with --wait SECONDS)", file=sys.stderr)
-        return 3
-    except (StageInputError, ModelLoadError, WouldDeleteError, FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"error: {_os_error(exc)}", file=sys.stderr)
-        return 1
+    except _EXPECTED_FAILURES as exc:
+        code, message = _failure(exc)
+        print(message, file=sys.stderr)
+        return code
     except KeyboardInterrupt as exc:
         print(f"interrupted: {exc or 'Ctrl-C'}; finished batches are kept, rerun to resume", file=sys.stderr)
         return 130
