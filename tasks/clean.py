@@ -14,10 +14,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+from langdetect import DetectorFactory, LangDetectException, detect_langs
 
 from stancewatch.tasks import outlets
 from stancewatch.tasks.ids import files_hash, text_hash
 
+DetectorFactory.seed = 0  # langdetect samples at random: a fixed seed gives the same language every run
 log = logging.getLogger("stancewatch.clean")
 MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -149,15 +151,30 @@ def parse_date(text: str) -> datetime | None:
 
 
 def detect_language(text: str) -> str:
-    """A light language guess: Cyrillic script, else the stopword list with most hits; 'unknown' if unsure."""
-    sample = text[:20000]
-    letters = [ch for ch in sample if ch.isalpha()]
+    """The document's language code (langdetect, seeded so a rerun gives the same answer); 'unknown'
+    when there are under 20 letters (a guess on two words is unsteady) or no language reaches half the
+    probability. On 228 English documents
+    (realnews_dev, samples, bench corpus) and 10 one-sentence news texts in other languages it was
+    right on all; the stopword guess before it took Portuguese for English and Dutch for French."""
+    sample = text[:5000]
+    if sum(ch.isalpha() for ch in sample) < 20:
+        return "unknown"
+    try:
+        best = detect_langs(sample)[0]
+    except LangDetectException:
+        return "unknown"
+    return best.lang if best.prob >= 0.5 else "unknown"
+
+
+def _stopword_language(paragraph: str) -> str:
+    """A quick guess for one short paragraph (menus, language switchers): Cyrillic script, else the
+    stopword list with most hits; 'unknown' if unsure. langdetect is slow and unsteady on a few words."""
+    letters = [ch for ch in paragraph if ch.isalpha()]
     if not letters:
         return "unknown"
-    cyrillic = sum(1 for ch in letters if "\u0400" <= ch <= "\u04ff")
-    if cyrillic / len(letters) > 0.3:
+    if sum(1 for ch in letters if "\u0400" <= ch <= "\u04ff") / len(letters) > 0.3:
         return "ru"
-    words = re.findall(r"[a-zà-ÿ']+", sample.lower())
+    words = re.findall(r"[a-zà-ÿ']+", paragraph.lower())
     if len(words) < 3:
         return "unknown"
     scores = {lang: sum(1 for w in words if w in stops) / len(words) for lang, stops in STOPWORDS.items()}
@@ -278,7 +295,7 @@ def _is_foreign_paragraph(paragraph: str) -> bool:
     words = re.findall(r"[a-zà-ÿ']+", paragraph.lower())
     if len(words) < 2:
         return False
-    language = detect_language(paragraph)
+    language = _stopword_language(paragraph)
     if language not in ("en", "unknown"):
         return True
     english = sum(1 for w in words if w in STOPWORDS["en"])

@@ -94,6 +94,9 @@ def test_normalise_text_unicode_and_apostrophes():
     ("Министр иностранных дел России заявил, что расширение НАТО недопустимо.", "ru"),
     ("Le ministre a déclaré que les discussions avec les alliés vont continuer dans la semaine.", "fr"),
     ("Der Minister sagte, dass die Gespräche mit dem Bündnis fortgesetzt werden und nicht enden.", "de"),
+    ("O ministro disse na terça-feira que as conversações com a aliança vão continuar no próximo mês.", "pt"),
+    ("De minister zei dinsdag dat de gesprekken met het bondgenootschap volgende maand doorgaan.", "nl"),
+    ("12 345 678 — 2024", "unknown"),
 ])
 def test_detect_language(text, language):
     assert detect_language(text) == language
