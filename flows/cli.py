@@ -72,14 +72,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args) -> int:
     config_dir = args.config or _default_config_dir()
-    settings = load_settings(config_dir, raw=args.raw, out=args.out)
+    settings = load_settings(config_dir, raw=args.raw, out=args.out, force=args.force)  # once per run
     start = args.stage or args.start or "ingest"
     stop = args.stage or "aggregate"
     with output_lock(settings.out, args.wait):  # taken before Prefect starts: a busy folder fails at once
         from stancewatch.flows.pipeline import pipeline_flow
 
         summaries = pipeline_flow(config_dir=config_dir, raw=args.raw, out=args.out, start=start, stop=stop,
-                                  runner=args.runner, address=args.address, force=args.force)
+                                  runner=args.runner, address=args.address, force=args.force, settings=settings)
     for summary in summaries:
         print(json.dumps(summary))
     print(f"tables written to {settings.out}/")
