@@ -7,6 +7,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+import stancewatch.flows.stages
 from stancewatch.flows.cli import main
 from stancewatch.tasks import catalog
 from stancewatch.tasks.catalog import StageInputError, read_table, write_table
@@ -50,6 +51,24 @@ def test_missing_hypothesis_is_a_config_error(config_dir):
     path.write_text("targets:\n  - name: NATO\n    aliases: [NATO]\n    hypotheses:\n      favor: NATO is good.\n")
     with pytest.raises(ConfigError, match="hypotheses.against"):
         load_settings(config_dir)
+
+
+def test_a_run_reads_the_configs_once(prefect_harness, tmp_path, monkeypatch):
+    """The CLI loads the settings (to check them and lock the output) and the flow and every stage use them."""
+    import stancewatch.flows.cli
+    import stancewatch.flows.pipeline
+    import stancewatch.tasks.config
+
+    loads = []
+    real = stancewatch.tasks.config.load_settings
+    for module in (stancewatch.flows.cli, stancewatch.flows.pipeline, stancewatch.flows.stages):
+        monkeypatch.setattr(module, "load_settings", lambda *a, **k: loads.append(a) or real(*a, **k))
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text("Talks\n\nThe minister said the talks with the alliance would go on next month. " * 4)
+    assert main(["run", "--config", str(CONFIGS), "--raw", str(raw), "--out", str(tmp_path / "out"),
+                 "--stage", "ingest"]) == 0
+    assert len(loads) == 1
 
 
 def test_cli_reports_config_error_before_any_work(config_dir, tmp_path, capsys):
