@@ -14,8 +14,7 @@ CONFIGS = ROOT / "configs"
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="stancewatch-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
+import stancewatch.flows  # noqa: E402,F401  the offline Prefect settings, set before any test imports Prefect
 
 
 @pytest.fixture(scope="session")
