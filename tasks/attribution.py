@@ -35,13 +35,13 @@ def find_people(texts: list[str], known_people: dict[str, list] | None = None, p
     known_people = known_people or {}
     hashes = [text_hash(text) for text in texts]
     people = {h: known_people.get(h) for h in hashes}
-    new_texts = list(dict.fromkeys(text for text, h in zip(texts, hashes) if people[h] is None))
-    log.info("attribution: NER on %d new texts of %d", len(new_texts), len(texts))
-    ner_docs = holders.load_ner().pipe(new_texts, batch_size=16) if new_texts else []
-    for done, (text, ner_doc) in enumerate(zip(new_texts, ner_docs), start=1):
-        people[text_hash(text)] = holders.person_mentions(text, ner_doc)
+    new = {h: text for text, h in zip(texts, hashes) if people[h] is None}  # each new text once
+    log.info("attribution: NER on %d new texts of %d", len(new), len(texts))
+    ner_docs = holders.load_ner().pipe(new.values(), batch_size=16) if new else []
+    for done, ((h, text), ner_doc) in enumerate(zip(new.items(), ner_docs), start=1):
+        people[h] = holders.person_mentions(text, ner_doc)
         if progress:
-            progress(done, len(new_texts))
+            progress(done, len(new))
     return [people[h] for h in hashes]
 
 

@@ -153,9 +153,9 @@ def parse_date(text: str) -> datetime | None:
 def detect_language(text: str) -> str:
     """The document's language code (langdetect, seeded so a rerun gives the same answer); 'unknown'
     when there are under 20 letters (a guess on two words is unsteady) or no language reaches half the
-    probability. On 228 English documents
-    (realnews_dev, samples, bench corpus) and 10 one-sentence news texts in other languages it was
-    right on all; the stopword guess before it took Portuguese for English and Dutch for French."""
+    probability. On 228 English documents (realnews_dev, samples, bench corpus) and 10 one-sentence
+    news texts in other languages it was right on all; the stopword guess before it took Portuguese
+    for English and Dutch for French."""
     sample = text[:5000]
     if sum(ch.isalpha() for ch in sample) < 20:
         return "unknown"

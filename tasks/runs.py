@@ -181,6 +181,18 @@ def _remove_files(out: Path, earlier: dict[str, Path], gone: set[str]) -> None:
             drop_partition(path)
 
 
+def _each_batch(stage: str, batches: list[str], work, map_batches=None) -> list[dict]:
+    """`work(batch)` for each batch here, in order, logging progress; or the whole list handed to
+    `map_batches` (the Dask runner), which runs the stage's batch function on its workers."""
+    if map_batches:
+        return map_batches(batches)
+    results = []
+    for number, batch in enumerate(batches, start=1):
+        results.append(work(batch))
+        log.info("%s: batch %s done (%d/%d)", stage, batch, number, len(batches))
+    return results
+
+
 # ---------------------------------------------------------------- clean
 
 def run_clean(settings: Settings, map_batches=None) -> dict:
@@ -196,14 +208,8 @@ def run_clean(settings: Settings, map_batches=None) -> dict:
         _refuse_clean_mass_deletion(settings)
     ensure_table(out, "documents")
     ensure_table(out, "sentences")
-    if map_batches:
-        results = map_batches(stale)
-    else:
-        known_people = _known_people(out) if stale else {}
-        results = []
-        for number, batch in enumerate(stale, start=1):
-            results.append(clean_batch(settings, batch, known_people))
-            log.info("clean: batch %s done (%d/%d), %d documents", batch, number, len(stale), results[-1]["documents"])
+    known_people = _known_people(out) if stale and not map_batches else {}
+    results = _each_batch("clean", stale, lambda batch: clean_batch(settings, batch, known_people), map_batches)
     for table in ("documents", "sentences"):  # batches gone upstream; kept until now so moved texts keep their NER
         _drop_orphans(out, table, ingested)
     redone_sentences = run_attribution(out)
@@ -322,13 +328,7 @@ def run_classify(settings: Settings, model=None, map_batches=None) -> dict:
     # reused from the old batch's partition only while that partition is not yet rewritten
     todo = [batch for batch in reversed(sentences) if _input_of(partition_path(out, "stances", model=key, batch=batch))
             != _stances_input(sentences[batch], settings, model)]
-    if map_batches:
-        results = map_batches(todo)
-    else:
-        results = []
-        for number, batch in enumerate(todo, start=1):
-            results.append(classify_batch(settings, batch, model))
-            log.info("classify: batch %s done (%d/%d)", batch, number, len(todo))
+    results = _each_batch("classify", todo, lambda batch: classify_batch(settings, batch, model), map_batches)
     stats = Counter()
     for result in results:
         stats.update(result)

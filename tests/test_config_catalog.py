@@ -34,6 +34,7 @@ def test_shipped_configs_load():
     ("pipeline.yaml", "paths:", "pathz:", "unknown section 'pathz'"),
     ("targets.yaml", "      favor: NATO is a good", "      favour: NATO is a good", "favour"),
     ("targets.yaml", "  - name: USA\n", "  - name: NATO\n", "defined twice"),
+    ("targets.yaml", "  - name: USA\n", "  - name: '  '\n", "name' should not be empty or only spaces"),
     ("targets.yaml", "targets:", "targets: [", "not valid YAML"),
 ])
 def test_config_errors_name_file_and_key(config_dir, file, old, new, message):
