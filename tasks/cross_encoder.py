@@ -16,7 +16,9 @@ from transformers.utils import logging as hf_logging
 
 from stancewatch.tasks.schema import LABELS
 
-FROZEN = ("bert.embeddings.word_embeddings.weight",)  # taken from the base package, never trained or shipped
+def frozen(name: str) -> bool:
+    """The word embeddings (bert.…, mpnet.…): taken from the base package, never trained or shipped."""
+    return name.endswith("embeddings.word_embeddings.weight")
 
 
 def load_network(base_dir: Path) -> tuple[torch.nn.Module, object]:
@@ -33,21 +35,21 @@ def load_network(base_dir: Path) -> tuple[torch.nn.Module, object]:
         hf_logging.set_verbosity(verbosity)
     tokenizer = AutoTokenizer.from_pretrained(base_dir, local_files_only=True)
     for name, parameter in network.named_parameters():
-        parameter.requires_grad = name not in FROZEN
+        parameter.requires_grad = not frozen(name)
     return network, tokenizer
 
 
 def trained_tensors(network: torch.nn.Module) -> dict[str, torch.Tensor]:
     """What fine-tuning changed, in fp16: every tensor but the frozen embeddings."""
     return {name: tensor.detach().to(torch.float16).contiguous()
-            for name, tensor in network.state_dict().items() if name not in FROZEN}
+            for name, tensor in network.state_dict().items() if not frozen(name)}
 
 
 def apply_tensors(network: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
     """Put shipped weights on top of the base; anything missing other than the frozen part is an error."""
     state = {name: tensor.to(torch.float32) for name, tensor in tensors.items()}
     missing, unexpected = network.load_state_dict(state, strict=False)
-    wrong = [name for name in missing if name not in FROZEN] + list(unexpected)
+    wrong = [name for name in missing if not frozen(name)] + list(unexpected)
     if wrong:
         raise ValueError(f"weights do not fit the base model: {wrong[:5]}")
 

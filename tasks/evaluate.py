@@ -106,7 +106,8 @@ def predict(frame: pd.DataFrame, targets: dict[str, Target], model, gate: bool =
 
 def holder_accuracy(frame: pd.DataFrame) -> float | None:
     """Share of rows with a gold holder whose attributed holder has the same surname."""
-    from stancewatch.tasks.holders import attribute_holders, build_person_index, surname_key
+    from stancewatch.tasks.attribution import build_person_index
+    from stancewatch.tasks.holders import attribute_holders, surname_key
     from stancewatch.tasks.sentences import Span, quote_spans
 
     if "holder" not in frame.columns:

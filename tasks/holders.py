@@ -198,10 +198,44 @@ def name_keys(text: str) -> set[str]:
     return {surname_key(match.group(0)) for match in _NAME_TOKEN.finditer(text)}
 
 
-def person_mentions(text: str, ner_doc) -> list[dict]:
-    """The people spaCy finds in one text, each with the role written before the name."""
-    return [{"name": re.sub(r"['’]s$", "", ent.text.strip()), "role": role_before(text, ent.start_char)}
+def person_mentions(text: str, ner_doc, offset: int = 0) -> list[dict]:
+    """The people spaCy finds in a part of text that starts at `offset`, each with the role written
+    before the name."""
+    return [{"name": re.sub(r"['’]s$", "", ent.text.strip()), "role": role_before(text, offset + ent.start_char)}
             for ent in ner_doc.ents if ent.label_ == "PERSON"]
+
+
+_EDGE_PUNCTUATION = "\"'“”‘’«»()[]{},.;:!?"
+
+
+def could_name_person(sentence: str) -> bool:
+    """Whether a sentence holds a run of words that passes is_person_name: only such a sentence can
+    add anyone to the PersonIndex (one-word names are never added), so NER reads no other sentence."""
+    run: list[str] = []
+    for raw in sentence.split() + [""]:
+        word = re.sub(r"['’]s$", "", raw.strip(_EDGE_PUNCTUATION))
+        if word and (_NAME_WORD.match(word) or word in NAME_PARTICLES):
+            run.append(word)
+            continue
+        if any(is_person_name(" ".join(run[i:j])) for i in range(len(run)) for j in range(i + 2, len(run) + 1)):
+            return True
+        run = []
+    return False
+
+
+def name_passages(text: str, sentences: list[Span]) -> list[Span]:
+    """The stretches of consecutive sentences that could name a person (could_name_person): what NER
+    reads. On 300 real articles they hold about a third of the sentences."""
+    passages: list[Span] = []
+    follows = False  # the sentence before this one is in the last passage
+    for sentence in sentences:
+        named = could_name_person(text[sentence.start:sentence.end])
+        if named and follows:
+            passages[-1] = Span(passages[-1].start, sentence.end)
+        elif named:
+            passages.append(sentence)
+        follows = named
+    return passages
 
 
 def index_people(mentions_per_text: list[list[dict]]) -> PersonIndex:
@@ -210,12 +244,6 @@ def index_people(mentions_per_text: list[list[dict]]) -> PersonIndex:
         for mention in mentions:
             index.add(mention["name"], mention["role"])
     return index
-
-
-def build_person_index(texts: list[str]) -> PersonIndex:
-    """Index the PERSON entities of all texts (spaCy NER), with the role written before each."""
-    ner = load_ner()
-    return index_people([person_mentions(text, doc) for text, doc in zip(texts, ner.pipe(texts, batch_size=16))])
 
 
 # ---------------------------------------------------------------- roles
@@ -434,9 +462,13 @@ def verb_forms() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _verb_pattern() -> re.Pattern:
-    """A reporting verb form or 'according': only sentences with one outside quotes are parsed."""
-    return re.compile(rf"\b(?:{'|'.join(sorted(verb_forms(), key=len, reverse=True))}|according)\b", re.I)
+def _verb_words() -> frozenset[str]:
+    """A reporting verb form or 'according': only sentences with one outside quotes are parsed. Looked up
+    word by word: on 325 real articles the same sentences as one regex of 500 alternatives, 18x faster."""
+    return frozenset(verb_forms()) | {"according"}
+
+
+_WORD = re.compile(r"\w+")
 
 
 # ---------------------------------------------------------------- resolution
@@ -548,10 +580,10 @@ class HolderResolver:
 def parse_starts(text: str, sentences: list[Span], quotes: list[Span]) -> dict[int, int]:
     """Sentence index -> where its text to parse begins, for the sentences with a reporting verb form
     outside quotes (only those can name a speaker); the parse starts after a dateline, which confuses it."""
-    pattern = _verb_pattern()
+    verb_words = _verb_words()
     starts = {}
     for i, sentence in enumerate(sentences):
-        verbs = [m.start() for m in pattern.finditer(text, sentence.start, sentence.end)]
+        verbs = [m.start() for m in _WORD.finditer(text, sentence.start, sentence.end) if m.group(0).lower() in verb_words]
         if any(not any(q.start <= at < q.end for q in quotes) for at in verbs):
             dateline = _DATELINE.match(text[sentence.start:sentence.end])
             starts[i] = sentence.start + (dateline.end() if dateline else 0)

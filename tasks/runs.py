@@ -11,9 +11,13 @@ from the batches it finished.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from collections import Counter
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -181,16 +185,30 @@ def _remove_files(out: Path, earlier: dict[str, Path], gone: set[str]) -> None:
             drop_partition(path)
 
 
-def _each_batch(stage: str, batches: list[str], work, map_batches=None) -> list[dict]:
-    """`work(batch)` for each batch here, in order, logging progress; or the whole list handed to
-    `map_batches` (the Dask runner), which runs the stage's batch function on its workers."""
+def _each_batch(stage: str, batches: list[str], work, map_batches=None, pool: Executor | None = None) -> list:
+    """`work(batch)` for each batch, here or on `pool`'s processes, results in order and progress
+    logged; or the whole list handed to `map_batches` (the Dask runner), which runs the stage's batch
+    function on its workers."""
     if map_batches:
         return map_batches(batches)
+    done = pool.map(work, batches) if pool and len(batches) > 1 else map(work, batches)
     results = []
-    for number, batch in enumerate(batches, start=1):
-        results.append(work(batch))
+    for number, (batch, result) in enumerate(zip(batches, done), start=1):
+        results.append(result)
         log.info("%s: batch %s done (%d/%d)", stage, batch, number, len(batches))
     return results
+
+
+@contextmanager
+def _processes(workers: int):
+    """A pool of `workers` processes for clean's batches, or None for 1. Started by spawn, not fork (the
+    calling process may hold threads, e.g. Prefect's), and only when a stage has two batches or more
+    to give it; each process loads spaCy once."""
+    if workers < 2:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
 
 
 # ---------------------------------------------------------------- clean
@@ -209,10 +227,12 @@ def run_clean(settings: Settings, map_batches=None) -> dict:
     ensure_table(out, "documents")
     ensure_table(out, "sentences")
     known_people = _known_people(out) if stale and not map_batches else {}
-    results = _each_batch("clean", stale, lambda batch: clean_batch(settings, batch, known_people), map_batches)
-    for table in ("documents", "sentences"):  # batches gone upstream; kept until now so moved texts keep their NER
-        _drop_orphans(out, table, ingested)
-    redone_sentences = run_attribution(out)
+    with _processes(settings.workers) as pool:
+        results = _each_batch("clean", stale, partial(clean_batch, settings, known_people=known_people),
+                              map_batches, pool)
+        for table in ("documents", "sentences"):  # batches gone upstream; kept until now so moved texts keep their NER
+            _drop_orphans(out, table, ingested)
+        redone_sentences = run_attribution(out, pool)
     rejects = [rejects_frame(result["rejects"], "clean", batch) for batch, result in zip(stale, results)]
     new_rejects = pd.concat(rejects, ignore_index=True) if rejects else empty_frame("rejects")
     replace_rejects(out, new_rejects,
@@ -245,7 +265,7 @@ def clean_batch(settings: Settings, batch: str, known_people: dict[str, list] | 
     return {"documents": len(documents), "rejects": rejects}
 
 
-def run_attribution(out: Path) -> int:
+def run_attribution(out: Path, pool: Executor | None = None) -> int:
     """Write the sentences of every documents batch whose attribution inputs changed; return how many.
 
     Holders are resolved against one person index over the whole corpus; a batch's sentences are
@@ -255,17 +275,21 @@ def run_attribution(out: Path) -> int:
     """
     people = read_table(out, "documents", columns=["people"])["people"]
     index = index_people([[] if mentions is None else list(mentions) for mentions in people])
-    redone = 0
+    todo = {}  # batch -> the fingerprint of its attribution inputs
     for batch, path in partitions(out, "documents").items():
         meta = file_metadata(path)
         made_from = fingerprint(meta.get("input"), index.view(meta.get("name_keys", [])), rules_version())
-        target = partition_path(out, "sentences", batch=batch)
-        if _input_of(target) == made_from:
-            continue
-        write_table(sentence_rows(read_file_as(path, "documents"), index), out, "sentences", path=target,
-                    metadata={"input": made_from})
-        redone += 1
-    return redone
+        if _input_of(partition_path(out, "sentences", batch=batch)) != made_from:
+            todo[batch] = made_from
+    _each_batch("attribution", list(todo), partial(attribute_batch, out, index, todo), pool=pool)
+    return len(todo)
+
+
+def attribute_batch(out: Path, index, made_from: dict[str, str], batch: str) -> None:
+    """Write the sentences partition of one documents batch, holders resolved against `index`."""
+    documents = read_file_as(partition_path(out, "documents", batch=batch), "documents")
+    write_table(sentence_rows(documents, index), out, "sentences", path=partition_path(out, "sentences", batch=batch),
+                metadata={"input": made_from[batch]})
 
 
 def _refuse_clean_mass_deletion(settings: Settings) -> None:
@@ -328,7 +352,7 @@ def run_classify(settings: Settings, model=None, map_batches=None) -> dict:
     # reused from the old batch's partition only while that partition is not yet rewritten
     todo = [batch for batch in reversed(sentences) if _input_of(partition_path(out, "stances", model=key, batch=batch))
             != _stances_input(sentences[batch], settings, model)]
-    results = _each_batch("classify", todo, lambda batch: classify_batch(settings, batch, model), map_batches)
+    results = _each_batch("classify", todo, partial(classify_batch, settings, model=model), map_batches)
     stats = Counter()
     for result in results:
         stats.update(result)

@@ -110,7 +110,8 @@ def test_headline_glued_to_first_paragraph_is_split():
 
 
 def test_a_new_article_that_names_someone_in_full_redoes_only_the_batches_that_use_the_name(tmp_path):
-    """'Fomin said' in an old batch gets the full name and role once a later article writes them."""
+    """'Fomin said' in an old batch gets the full name and role once a later article writes them; the
+    batches are cleaned and attributed in two spawned processes (clean.workers)."""
     from stancewatch.tasks.catalog import read_table
     from stancewatch.tasks.config import Settings
     from stancewatch.tasks.runs import run_clean, run_ingest
@@ -119,7 +120,7 @@ def test_a_new_article_that_names_someone_in_full_redoes_only_the_batches_that_u
     raw.mkdir()
     (raw / "a.txt").write_text("Talks Continue\n\nFomin said that the talks would go on next week. " + BODY)
     (raw / "b.txt").write_text("Markets Calm\n\nTraders said that markets stayed calm on Friday. " + BODY)
-    settings = Settings(raw=raw, out=out, batch_documents=1)
+    settings = Settings(raw=raw, out=out, batch_documents=1, workers=2)
     run_ingest(settings)
     run_clean(settings)
     holders = read_table(out, "sentences").set_index("text")["holder"]
@@ -151,7 +152,7 @@ def test_changed_attribution_rules_redo_only_the_sentences(tmp_path, monkeypatch
     raw.mkdir()
     for name in "ab":
         (raw / f"{name}.txt").write_text(f"Talks {name.upper()}\n\nFomin said that the talks would go on. " + BODY)
-    settings = Settings(raw=raw, out=out, batch_documents=1)
+    settings = Settings(raw=raw, out=out, batch_documents=1, workers=1)
     run_ingest(settings)
     run_clean(settings)
 
