@@ -97,7 +97,7 @@ class Settings(_Checked):
     batch_documents: _Positive = 500
     languages: Annotated[tuple[_Words, ...], Field(min_length=1)] = ("en",)
     min_chars: _Count = 200
-    workers: _Positive = 2
+    workers: _Positive = 1  # configs/pipeline.yaml sets 2: processes are for the CLI and flows, not a surprise in scripts
     window: _Count = 3
     model: ModelSettings = ModelSettings()
     targets: tuple[Target, ...] = ()

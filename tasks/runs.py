@@ -14,6 +14,7 @@ import logging
 import multiprocessing
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from collections import Counter
 from datetime import datetime, timezone
@@ -207,16 +208,23 @@ def _processes(workers: int):
     if workers < 2:
         yield None
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool
+    except BrokenProcessPool as exc:
+        raise RuntimeError(
+            f"a clean worker process stopped ({exc}). Out of memory? Or a script that runs the stages "
+            "itself without `if __name__ == '__main__':` (spawned processes import it again); "
+            "set clean.workers: 1 to keep all work in this process") from exc
 
 
 # ---------------------------------------------------------------- clean
 
 def run_clean(settings: Settings, map_batches=None) -> dict:
     """Clean the batches whose ingested rows changed (with NER on texts not seen before), then
-    attribute holders where needed (run_attribution). `map_batches(batches)` may run clean_batch
-    elsewhere (the Dask runner); attribution needs the whole corpus's people and stays here."""
+    attribute holders where needed (run_attribution). With `clean.workers` > 1 the batches of both
+    steps run in that many spawned processes; `map_batches(batches)` may run clean_batch elsewhere
+    instead (the Dask runner). The person index of the whole corpus is built here, between the two."""
     started = time.monotonic()
     out = settings.out
     ingested = input_partitions(out, "ingested")

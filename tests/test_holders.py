@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from stancewatch.tasks.attribution import build_person_index
-from stancewatch.tasks.holders import attribute_holders, could_name_person, name_passages, role_before, surname_key
+from stancewatch.tasks.holders import attribute_holders, name_passages, name_runs, role_before, surname_key
 from stancewatch.tasks.sentences import quote_spans, split_sentences
 
 ARTICLE = (
@@ -52,19 +52,22 @@ def test_name_variants_merge_into_one_holder():
 
 
 def test_ner_reads_only_passages_that_could_name_a_person():
-    assert could_name_person("Gotham's mayor, Hamish O'Leary-Bright, said on Monday the bridge would reopen.")
-    assert could_name_person("The talks ended, according to J. Edgar Hoover.")
-    assert could_name_person("“We will decide,” said Ursula von der Leyen.")
-    assert not could_name_person("The Foreign Ministry said on Tuesday that talks in Geneva would resume.")
-    assert not could_name_person("Prices rose by 3% in March, the statistics office said.")
+    def runs(text):
+        return [text[span.start:span.end] for span in name_runs(text)]
+
+    assert runs("Gotham's mayor, Hamish O'Leary-Bright, said the bridge would reopen.") == ["Hamish O'Leary-Bright,"]
+    assert runs("“We will decide,” said Ursula von der Leyen.") == ["Ursula von der Leyen."]
+    assert runs("The Foreign Ministry said on Tuesday that talks in Geneva would resume.") == []
+    assert runs("Prices rose by 3% in March, the statistics office said.") == []
     text = ("Defence Minister Anna Kowalczyk met her counterpart. Dmitri Orlov, a diplomat, came too. "
-            "The meeting lasted an hour. Kowalczyk said little. Later, Professor Ian Marsh spoke.")
+            "The meeting lasted an hour. Kowalczyk said little. The report was signed by T. "
+            "Ian Marsh and nobody else. It ended there.")
     passages = [text[span.start:span.end] for span in name_passages(text, split_sentences(text))]
     assert passages == ["Defence Minister Anna Kowalczyk met her counterpart. Dmitri Orlov, a diplomat, came too.",
-                        "Later, Professor Ian Marsh spoke."]
+                        "The report was signed by T. Ian Marsh and nobody else."]
     people = {person.canonical: person.role for person in
               (build_person_index([text]).find(name) for name in ("Kowalczyk", "Orlov", "Marsh")) if person}
-    assert people["Anna Kowalczyk"] == "Defence Minister" and "Ian Marsh" in people
+    assert people["Anna Kowalczyk"] == "Defence Minister" and "Orlov" in " ".join(people)
 
 
 def test_role_before_name_and_surname_key():
