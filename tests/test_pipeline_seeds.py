@@ -303,7 +303,7 @@ def test_clean_rerun_runs_ner_only_on_new_texts(seed_run, seed_config, tmp_path,
             return real_ner.pipe(texts, **kwargs)
 
     monkeypatch.setattr(stancewatch.tasks.holders, "load_ner", CountingNer)
-    settings = load_settings(seed_config, raw=raw, out=out)
+    settings = load_settings(seed_config, raw=raw, out=out).replace(workers=1)  # the patch lives in this process
     run_clean(settings)
     assert seen == []
     pd.testing.assert_frame_equal(read_table(out, "sentences"), before)
