@@ -600,7 +600,7 @@ def parse_starts(text: str, sentences: list[Span], quotes: list[Span]) -> dict[i
 def parse_article(text: str, sentences: list[Span], quotes: list[Span]) -> dict[int, tuple[int, object]]:
     """Sentence index -> (start, spaCy parse) for one article; attribution.sentence_rows parses many at once."""
     starts = parse_starts(text, sentences, quotes)
-    parsed = load_parser().pipe([text[starts[i]:sentences[i].end] for i in starts], batch_size=64)
+    parsed = load_parser().pipe([text[starts[i]:sentences[i].end] for i in starts], batch_size=128)
     return {i: (starts[i], doc) for i, doc in zip(starts, parsed)}
 
 
