@@ -42,7 +42,7 @@ def find_people(texts: list[str], known_people: dict[str, list] | None = None, p
     for h in new:
         people[h] = []
     ner_docs = holders.load_ner().pipe([new[h][span.start:span.end] for h, span in passages],
-                                       batch_size=128) if passages else []
+                                       batch_size=holders.SPACY_BATCH) if passages else []
     for done, ((h, span), ner_doc) in enumerate(zip(passages, ner_docs), start=1):
         people[h].extend(holders.person_mentions(new[h], ner_doc, span.start))
         if progress:
@@ -68,7 +68,7 @@ def sentence_rows(documents: pd.DataFrame, index: holders.PersonIndex) -> pd.Dat
         articles.append((doc, spans, quotes, holders.parse_starts(doc.text, spans, quotes)))
     # one parse over the whole batch: about a quarter faster than article by article
     parses = holders.load_parser().pipe((doc.text[start:spans[i].end] for doc, spans, _, starts in articles
-                                         for i, start in starts.items()), batch_size=128)
+                                         for i, start in starts.items()), batch_size=holders.SPACY_BATCH)
     sentences = []
     for doc, spans, quotes, starts in articles:
         text = doc.text

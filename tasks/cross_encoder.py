@@ -16,6 +16,7 @@ from transformers.utils import logging as hf_logging
 
 from stancewatch.tasks.schema import LABELS
 
+
 def frozen(name: str) -> bool:
     """The word embeddings (bert.…, mpnet.…): taken from the base package, never trained or shipped."""
     return name.endswith("embeddings.word_embeddings.weight")

@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import time
+from collections import Counter
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from collections import Counter
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
