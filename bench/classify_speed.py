@@ -9,7 +9,8 @@ target is paired with that target (window = the whole article), so every pair re
 (a) plain: transformers' `pipeline("text-classification")` on the same fine-tuned model, saved as an
     ordinary model folder, called once per (sentence, target) pair.
 (b) stancewatch: stancewatch.tasks.classify.stance_rows (length-sorted, dynamically padded batches,
-    inference_mode, one pass per distinct pair).
+    inference_mode, one pass per distinct pair, and bf16 with close calls recomputed in fp32 when
+    model.precision allows it).
 Runs alternate (a, b, a, b) in one process; label agreement is measured on every pair. Not a test.
 """
 from __future__ import annotations
@@ -68,14 +69,16 @@ def main() -> None:
     parser.add_argument("--raw", type=Path, default=ROOT.parent / "shared/eval/realnews_dev/raw")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=None, help="override model.batch_size")
+    parser.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=None, help="override model.precision")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
     from transformers import pipeline
 
     settings = load_settings(ROOT / "configs")
-    if args.batch_size:
-        settings = settings.replace(model=settings.model.replace(batch_size=args.batch_size))
+    for key in ("batch_size", "precision"):
+        if getattr(args, key):
+            settings = settings.replace(model=settings.model.replace(**{key: getattr(args, key)}))
     model = load_model(settings.model)
     frame = sentences_of(args.raw, settings)
     network, tokenizer = model.network
@@ -102,6 +105,7 @@ def main() -> None:
         "ratio": round(min(plain_times) / min(sw_times), 2),
         "label_agreement": round(sum(a == b for a, b in zip(plain_labels, sw_labels)) / len(pairs), 4),
         "threads": settings.model.threads, "batch_size": settings.model.batch_size,
+        "bf16": getattr(model, "bf16", False),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     for key, value in report.items():

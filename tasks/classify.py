@@ -67,12 +67,30 @@ def label_of(probabilities: np.ndarray) -> list[str]:
     return [LABELS[i] for i in probabilities.argmax(axis=1)]
 
 
+def outlet_voice_labels(probabilities: np.ndarray, decided_by: list[str], outlet_rows: np.ndarray,
+                        min_probability: float) -> tuple[np.ndarray, np.ndarray]:
+    """Labels, and how each was decided, when the outlet's own voice needs a confident model to take a side.
+
+    A sentence nobody is quoted or reported in (holder_kind `outlet`) is plain reporting in most news,
+    which the labelling rules call NONE; the model, trained largely on opinionated text, reads
+    reported facts (an invasion, a sanctions package) as sides. So such a sentence gets FAVOR or
+    AGAINST only at `min_probability` or more, else NONE with decided_by `outlet_voice`; its
+    probabilities stay the model's. Editorials, where the outlet does take sides, keep their clear cases.
+    """
+    labels = np.array(label_of(probabilities), dtype=object)
+    decided = np.array(decided_by, dtype=object)
+    quiet = outlet_rows & (labels != "NONE") & (probabilities[:, :2].max(axis=1) < min_probability)
+    labels[quiet], decided[quiet] = "NONE", "outlet_voice"
+    return labels, decided
+
+
 def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, window: int = 3,
-                cache: dict | None = None, progress=None) -> tuple[pd.DataFrame, dict]:
+                cache: dict | None = None, progress=None, outlet_voice: float = 0.0) -> tuple[pd.DataFrame, dict]:
     """Stance rows (sentence x target) and counts of how each row was decided.
 
     `model` is what stancewatch.tasks.model.load_model returns (model_id, model_version, predict_pairs);
-    `cache` comes from build_cache() over earlier rows of the same model.
+    `cache` comes from build_cache() over earlier rows of the same model. `outlet_voice` > 0 applies
+    outlet_voice_labels (the sentences need a holder_kind column); 0 keeps the model's labels.
     """
     ordered = sentences.sort_values(["doc_id", "sentence_index"]).reset_index(drop=True)
     groups = [group for _, group in ordered.groupby("doc_id", sort=False)]
@@ -81,7 +99,8 @@ def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, win
     input_hashes = [text_hash(text) for text in inputs]
     base = ordered[["doc_id", "sentence_index", "text_hash"]].assign(input_hash=input_hashes)
     cached = cache or {}
-    frames, stats = [], {"model_calls": 0, "cached": 0, "no_mention": 0, "pairs_scored": 0}
+    outlet_rows = (ordered["holder_kind"] == "outlet").to_numpy() if outlet_voice else np.zeros(len(ordered), bool)
+    frames, stats = [], {"model_calls": 0, "cached": 0, "no_mention": 0, "pairs_scored": 0, "outlet_voice": 0}
     for target in targets:
         decisions = [d for article in articles for d in relevance(article, target, window)]
         probs = np.tile(_NONE, (len(ordered), 1))
@@ -100,9 +119,11 @@ def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, win
                 probs[rows] = p
         stats["model_calls"] += sum(map(len, fresh.values()))
         stats["pairs_scored"] += len(fresh)
+        labels, decided_by = outlet_voice_labels(probs, [d.decided_by for d in decisions], outlet_rows, outlet_voice)
+        stats["outlet_voice"] += int((decided_by == "outlet_voice").sum())
         frames.append(base.assign(
-            target=target.name, label=label_of(probs), p_favor=probs[:, 0], p_against=probs[:, 1],
-            p_none=probs[:, 2], decided_by=[d.decided_by for d in decisions], target_hash=target.definition_hash,
+            target=target.name, label=labels, p_favor=probs[:, 0], p_against=probs[:, 1],
+            p_none=probs[:, 2], decided_by=decided_by, target_hash=target.definition_hash,
             model_id=model.model_id, model_version=model.model_version))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return out, stats

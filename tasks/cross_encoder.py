@@ -61,17 +61,46 @@ def encode_pairs(tokenizer, texts: list[str], targets: list[str], max_length: in
                      return_tensors="pt")
 
 
+def bf16_is_native() -> bool:
+    """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX); elsewhere bf16 is slower than fp32."""
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
+# In bf16 a probability moves by at most 0.017 from fp32 (measured on 1 580 real pairs), so a label can
+# only differ from fp32's where the two best classes are this close; those pairs are computed again in fp32.
+CLOSE_CALL = 0.05
+
+
+def close_calls(probabilities: np.ndarray) -> np.ndarray:
+    """Rows whose two most likely labels are within CLOSE_CALL of each other."""
+    top_two = np.sort(probabilities, axis=1)[:, -2:]
+    return top_two[:, 1] - top_two[:, 0] < CLOSE_CALL
+
+
+def _softmax(network: torch.nn.Module, batch: dict[str, torch.Tensor]) -> np.ndarray:
+    return torch.softmax(network(**batch).logits.float(), dim=-1).numpy()
+
+
 def pair_probabilities(network: torch.nn.Module, tokenizer, texts: list[str], targets: list[str],
-                       max_length: int = 128, batch_size: int = 64, progress=None) -> np.ndarray:
-    """(n, 3) probabilities in LABELS order. Pairs are sorted by length so each batch pads little."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]) + len(targets[i]))
+                       max_length: int = 128, batch_size: int = 64, progress=None, bf16: bool = False) -> np.ndarray:
+    """(n, 3) probabilities in LABELS order. Pairs are sorted by token count so each batch pads little.
+
+    bf16=True runs the network in bf16 (one autocast region, so weights are cast once) and computes
+    the close calls again in fp32, so every label is the one fp32 gives; probabilities differ by < 0.02.
+    """
+    lengths = tokenizer(texts, targets, truncation="only_first", max_length=max_length, return_length=True)["length"]
+    order = np.argsort(lengths, kind="stable")
     out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
     network.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         for start in range(0, len(order), batch_size):
             idx = order[start:start + batch_size]
             batch = encode_pairs(tokenizer, [texts[i] for i in idx], [targets[i] for i in idx], max_length)
-            out[idx] = torch.softmax(network(**batch).logits, dim=-1).numpy()
+            out[idx] = _softmax(network, batch)
+            close = close_calls(out[idx]) if bf16 else np.zeros(len(idx), dtype=bool)
+            if close.any():
+                with torch.autocast("cpu", enabled=False):
+                    out[idx[close]] = _softmax(network, {key: value[close] for key, value in batch.items()})
             if progress:
                 progress(min(start + batch_size, len(order)), len(order))
     return out

@@ -224,12 +224,13 @@ class StanceModel(PackagedModel):
 class CrossEncoderModel(PackagedModel):
     """The encoder fine-tuned on (sentence, target name) pairs (kind `cross-encoder`)."""
 
-    def __init__(self, package: str, head: str, max_length: int, threads: int, batch_size: int) -> None:
+    def __init__(self, package: str, head: str, max_length: int, threads: int, batch_size: int,
+                 precision: str = "auto") -> None:
         self.name = head
         self.path, self.info = _weights(head, package)
         self.folder = package_model_dir(package)  # a missing package fails here, before any work
         self.package, self.package_version = package, importlib.metadata.version(package)
-        self.max_length, self.threads, self.batch_size = max_length, threads, batch_size
+        self.max_length, self.threads, self.batch_size, self.precision = max_length, threads, batch_size, precision
         self.digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
         self._network = None
 
@@ -257,7 +258,14 @@ class CrossEncoderModel(PackagedModel):
 
         network, tokenizer = self.network
         return pair_probabilities(network, tokenizer, texts, [target.name] * len(texts), self.max_length,
-                                  self.batch_size, progress)
+                                  self.batch_size, progress, bf16=self.bf16)
+
+    @property
+    def bf16(self) -> bool:
+        """Whether predict_pairs runs in bf16 (labels stay fp32's: see cross_encoder.pair_probabilities)."""
+        from stancewatch.tasks.cross_encoder import bf16_is_native
+
+        return self.precision == "bf16" or (self.precision == "auto" and bf16_is_native())
 
 
 def _weights(head: str, package: str) -> tuple[Path, dict]:
@@ -280,6 +288,7 @@ def _weights(head: str, package: str) -> tuple[Path, dict]:
 def load_model(settings: ModelSettings):
     """The configured model, once per process (and per Dask worker), whatever the number of batches."""
     kind = _weights(settings.head, settings.package)[1].get("kind", "linear-head")
-    model_class = CrossEncoderModel if kind == "cross-encoder" else StanceModel
-    return model_class(settings.package, settings.head, max_length=settings.max_length, threads=settings.threads,
-                       batch_size=settings.batch_size)
+    common = dict(max_length=settings.max_length, threads=settings.threads, batch_size=settings.batch_size)
+    if kind == "cross-encoder":
+        return CrossEncoderModel(settings.package, settings.head, precision=settings.precision, **common)
+    return StanceModel(settings.package, settings.head, **common)

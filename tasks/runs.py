@@ -374,7 +374,7 @@ def run_classify(settings: Settings, model=None, map_batches=None) -> dict:
 
 def _stances_input(sentences_path: Path, settings: Settings, model) -> str:
     return fingerprint(_input_of(sentences_path), [t.definition_hash for t in settings.targets],
-                       model.model_id, model.model_version, settings.window)
+                       model.model_id, model.model_version, settings.window, settings.outlet_voice)
 
 
 def classify_batch(settings: Settings, batch: str, model=None) -> dict:
@@ -396,7 +396,7 @@ def classify_batch(settings: Settings, batch: str, model=None) -> dict:
                                       "model_id", "model_version"], model=key)
         cache = build_cache(earlier, model)
     rows, stats = stance_rows(sentences, settings.targets, model, settings.window, cache,
-                              progress=_progress(f"classify {batch}"))
+                              progress=_progress(f"classify {batch}"), outlet_voice=settings.outlet_voice)
     write_table(rows, out, "stances", path=partition_path(out, "stances", model=key, batch=batch),
                 metadata={"input": _stances_input(source, settings, model), "model_id": model.model_id,
                           "model_version": model.model_version})

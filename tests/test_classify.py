@@ -91,6 +91,32 @@ def test_rerun_reuses_rows_and_recomputes_only_what_changed(stance_model):
                                   rows[rows["target"] == "USA"].reset_index(drop=True))
 
 
+class FixedModel:
+    """Answers the same probabilities for every pair: the outlet-voice rule is about what happens after the model."""
+    model_id, model_version = "fixed", "1"
+
+    def __init__(self, probabilities):
+        self.probabilities = np.array(probabilities)
+
+    def predict_pairs(self, texts, target, progress=None):
+        return np.tile(self.probabilities, (len(texts), 1))
+
+
+def test_the_outlet_voice_takes_a_side_only_when_the_model_is_confident():
+    sentences = _sentences(["The alliance's ministers met in Brussels on Tuesday, the Daily Planet reports.",
+                            "“NATO has failed us,” the senator from Gotham said."],
+                           quotes=[False, True], holders=["Daily Planet", "Lex Luthor"]).assign(
+        holder_kind=["outlet", "person"])
+    leaning, sure = FixedModel([0.1, 0.7, 0.2]), FixedModel([0.02, 0.95, 0.03])
+    rows, stats = stance_rows(sentences, (NATO,), leaning, window=0, outlet_voice=0.9)
+    assert rows["label"].tolist() == ["NONE", "AGAINST"] and rows["decided_by"].tolist() == ["outlet_voice", "mention"]
+    assert rows["p_against"].tolist() == [0.7, 0.7] and stats["outlet_voice"] == 1  # the model's view is kept
+    rows, _ = stance_rows(sentences, (NATO,), sure, window=0, outlet_voice=0.9)
+    assert rows["label"].tolist() == ["AGAINST", "AGAINST"]  # an editorial's clear case stands
+    rows, _ = stance_rows(sentences.drop(columns="holder_kind"), (NATO,), leaning, window=0)
+    assert rows["label"].tolist() == ["AGAINST", "AGAINST"]  # outlet_voice=0: the model's labels
+
+
 @pytest.mark.parametrize("head", SHIPPED_MODELS)
 def test_each_model_reads_the_side_a_made_up_sentence_takes(head):
     """Not an accuracy test (evaluate measures that): weights that load wrongly or a swapped label order
@@ -102,6 +128,51 @@ def test_each_model_reads_the_side_a_made_up_sentence_takes(head):
     favor, against = model.predict_pairs(["NATO keeps its members safe and we are proud to be part of it.",
                                           "NATO is a dangerous aggressor that threatens peace everywhere."], NATO)
     assert favor[0] > against[0] and against[1] > favor[1]
+
+
+def test_close_calls_are_the_rows_whose_two_best_labels_are_near():
+    from stancewatch.tasks.cross_encoder import CLOSE_CALL, close_calls
+
+    probabilities = np.array([[0.50, 0.48, 0.02], [0.90, 0.05, 0.05], [0.30, 0.34, 0.36],
+                              [0.2, 0.4 + CLOSE_CALL + 0.01, 0.4 - CLOSE_CALL - 0.01]])
+    assert close_calls(probabilities).tolist() == [True, False, True, False]
+
+
+def test_bf16_gives_the_fp32_labels_and_recomputes_only_close_calls(stance_model, monkeypatch):
+    """bf16 may move probabilities a little, never a label: close calls are computed again in fp32."""
+    from stancewatch.tasks import cross_encoder
+
+    network, tokenizer = stance_model.network
+    texts = ["NATO keeps its members safe and we are proud to be part of it.",
+             "NATO is a dangerous aggressor that threatens peace everywhere.",
+             "The alliance's defence ministers meet in Brussels on Thursday.",
+             "“The bloc has outlived its purpose,” the senator from Gotham said.",
+             "Joining the alliance was the best decision this country ever made, the Daily Planet wrote."]
+    fp32 = cross_encoder.pair_probabilities(network, tokenizer, texts, ["NATO"] * len(texts), batch_size=2)
+    rechecked = []
+    real_softmax = cross_encoder._softmax
+    monkeypatch.setattr(cross_encoder, "_softmax", lambda net, batch: rechecked.append(len(batch["input_ids"]))
+                        or real_softmax(net, batch))
+    monkeypatch.setattr(cross_encoder, "CLOSE_CALL", 1.01)  # every pair counts as a close call
+    bf16 = cross_encoder.pair_probabilities(network, tokenizer, texts, ["NATO"] * len(texts), batch_size=2, bf16=True)
+    assert rechecked == [2, 2, 2, 2, 1, 1]  # each batch once in bf16, then all of it again in fp32
+    np.testing.assert_allclose(bf16, fp32, atol=1e-5)
+    monkeypatch.setattr(cross_encoder, "CLOSE_CALL", 0.05)
+    rechecked.clear()
+    bf16 = cross_encoder.pair_probabilities(network, tokenizer, texts, ["NATO"] * len(texts), batch_size=2, bf16=True)
+    assert (bf16.argmax(1) == fp32.argmax(1)).all() and np.abs(bf16 - fp32).max() < 0.05
+    assert len(rechecked) >= 3
+
+
+@pytest.mark.parametrize("precision, native, expected", [
+    ("fp32", True, False), ("bf16", False, True), ("auto", True, True), ("auto", False, False)])
+def test_precision_setting_picks_bf16_only_where_asked_or_native(precision, native, expected, monkeypatch):
+    from stancewatch.tasks import cross_encoder
+    from stancewatch.tasks.config import ModelSettings
+    from stancewatch.tasks.model import load_model
+
+    monkeypatch.setattr(cross_encoder, "bf16_is_native", lambda: native)
+    assert load_model(ModelSettings(precision=precision)).bf16 is expected
 
 
 def test_missing_model_package_or_weights_names_the_fix():
