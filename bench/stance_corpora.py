@@ -111,8 +111,11 @@ class Mirror:
             raise FileNotFoundError(f"{pin.repo}@{pin.commit[:10]}: {' '.join(args)}: {result.stderr.decode().strip()}")
         return result.stdout
 
+    def read_bytes(self, pin: Pin, path: str) -> bytes:
+        return self._git(pin, "show", f"{pin.commit}:{path}")
+
     def read_text(self, pin: Pin, path: str, encoding: str = "utf-8") -> str:
-        return self._git(pin, "show", f"{pin.commit}:{path}").decode(encoding)
+        return self.read_bytes(pin, path).decode(encoding)
 
     def list_files(self, pin: Pin, folder: str) -> list[str]:
         return sorted(self._git(pin, "ls-tree", "-r", "--name-only", pin.commit, "--", folder).decode().splitlines())
@@ -127,6 +130,7 @@ class Mirror:
 # --- VAST ---
 VAST_LABELS = {"0": "AGAINST", "1": "FAVOR", "2": "NONE"}
 
+
 def vast(mirror: Mirror, split: str) -> list[Example]:
     """VAST dev or test in the Tweet/Target 1/Stance 1 layout (labels already FAVOR/AGAINST/NONE)."""
     rows = mirror.csv_rows(PINS["vast"], f"vast_{split}.csv")
@@ -139,7 +143,7 @@ def vast_train(mirror: Mirror) -> list[Example]:
     The 11 rows whose post the authors' spreadsheet turned into `#NAME?` are left out.
     """
     pin = PINS["vast_train"]
-    archive = zipfile.ZipFile(io.BytesIO(mirror._git(pin, "show", f"{pin.commit}:datasets/VAST/vast_train.zip")))
+    archive = zipfile.ZipFile(io.BytesIO(mirror.read_bytes(pin, "datasets/VAST/vast_train.zip")))
     rows = csv.DictReader(io.StringIO(archive.read("vast_train.csv").decode("utf-8")))
     return collect(make_example(r["post"], r["new_topic"], VAST_LABELS.get(r["label"], ""), "vast")
                    for r in rows if r["post"] != "#NAME?")

@@ -4,7 +4,8 @@ An article concerns a target when it names the target (its aliases) or something
 it (its entities: demonyms, capitals, leaders, institutions). In such an article every sentence
 within `classify.window` sentences of a mention goes to the model, so a quote that names nobody,
 or a sentence that says "the alliance" two lines after "NATO", is still read. The other rows are
-NONE without a model call (`decided_by = no_mention`).
+NONE without a model call (`decided_by = no_mention`). A sentence in the outlet's own voice takes a
+side only when the model is sure of it (`outlet_voice_labels`, `decided_by = outlet_voice`).
 
 The model sees each sentence with its context (see `model_inputs`): a sentence inside a quote of
 several sentences is read with its neighbours of the same quote, so "“Today is a truly historic day."
@@ -29,7 +30,7 @@ _NONE = np.array([0.0, 0.0, 1.0])
 @dataclass(frozen=True)
 class Decision:
     needs_model: bool
-    decided_by: str  # mention | context | no_mention
+    decided_by: str  # mention | context | no_mention (outlet_voice is set after the model: outlet_voice_labels)
 
 
 def relevance(sentences: list[str], target: Target, window: int) -> list[Decision]:
@@ -113,10 +114,14 @@ def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, win
                 stats["cached"] += 1
             else:
                 fresh.setdefault(input_hashes[i], []).append(i)
-        if fresh:
-            texts = [inputs[rows[0]] for rows in fresh.values()]
-            for rows, p in zip(fresh.values(), model.predict_pairs(texts, target, progress=progress)):
-                probs[rows] = p
+        # outlet-voice texts are scored with the outlet_voice cut, so bf16 rechecks pairs near it too
+        in_outlet_voice = [rows for rows in fresh.values() if outlet_rows[rows].any()]
+        quoted_or_reported = [rows for rows in fresh.values() if not outlet_rows[rows].any()]
+        for group, cuts in ((in_outlet_voice, (outlet_voice,)), (quoted_or_reported, ())):
+            if group:
+                scored = model.predict_pairs([inputs[rows[0]] for rows in group], target, progress=progress, cuts=cuts)
+                for rows, p in zip(group, scored):
+                    probs[rows] = p
         stats["model_calls"] += sum(map(len, fresh.values()))
         stats["pairs_scored"] += len(fresh)
         labels, decided_by = outlet_voice_labels(probs, [d.decided_by for d in decisions], outlet_rows, outlet_voice)

@@ -10,7 +10,7 @@ pipeline.yaml names the trained weights; their JSON card says which kind they ar
 - `linear-head` (`bench/train_head.py`): frozen sentence vectors and a logistic head that compares
   them with the target's name and hypothesis vectors; one encoder pass per sentence serves every target.
 
-Both answer `predict_pairs(texts, target)` with (n, 3) probabilities in LABELS order.
+Both answer `predict_pairs(texts, target, cuts=())` with (n, 3) probabilities in LABELS order.
 """
 from __future__ import annotations
 
@@ -208,8 +208,9 @@ class StanceModel(PackagedModel):
             return np.zeros((0, 3), dtype=np.float32)
         return self.head.predict_proba(pair_features(sentence_vectors, *self.target_vectors(name, favor, against)))
 
-    def predict_pairs(self, texts: list[str], target, progress=None) -> np.ndarray:
-        """(n, 3) probabilities toward one target; a text already encoded for another target is not encoded again."""
+    def predict_pairs(self, texts: list[str], target, progress=None, cuts: tuple[float, ...] = ()) -> np.ndarray:
+        """(n, 3) probabilities toward one target; a text already encoded for another target is not encoded again.
+        `cuts` is accepted for the common interface: this model computes in fp32 only."""
         new = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         if len(self._vectors) + len(new) > 100_000:  # memory stays bounded on a long run
             self._vectors = {t: self._vectors[t] for t in texts if t in self._vectors}
@@ -230,6 +231,8 @@ class CrossEncoderModel(PackagedModel):
         self.path, self.info = _weights(head, package)
         self.folder = package_model_dir(package)  # a missing package fails here, before any work
         self.package, self.package_version = package, importlib.metadata.version(package)
+        if precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision should be 'auto', 'fp32' or 'bf16', not {precision!r}")
         self.max_length, self.threads, self.batch_size, self.precision = max_length, threads, batch_size, precision
         self.digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
         self._network = None
@@ -250,15 +253,16 @@ class CrossEncoderModel(PackagedModel):
             self._network = (network.eval(), tokenizer)
         return self._network
 
-    def predict_pairs(self, texts: list[str], target, progress=None) -> np.ndarray:
-        """(n, 3) probabilities of each text toward the target, the pair being (text, target name)."""
+    def predict_pairs(self, texts: list[str], target, progress=None, cuts: tuple[float, ...] = ()) -> np.ndarray:
+        """(n, 3) probabilities of each text toward the target, the pair being (text, target name).
+        `cuts`: probability thresholds the caller applies to a side; in bf16, pairs near them are rechecked."""
         if not texts:
             return np.zeros((0, 3), dtype=np.float32)
         from stancewatch.tasks.cross_encoder import pair_probabilities
 
         network, tokenizer = self.network
         return pair_probabilities(network, tokenizer, texts, [target.name] * len(texts), self.max_length,
-                                  self.batch_size, progress, bf16=self.bf16)
+                                  self.batch_size, progress, bf16=self.bf16, cuts=cuts)
 
     @property
     def bf16(self) -> bool:

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stancewatch.tasks.classify import build_cache, model_inputs, relevance, stance_rows
+from stancewatch.tasks.classify import build_cache, label_of, model_inputs, relevance, stance_rows
 from stancewatch.tasks.config import Target
 from stancewatch.tasks.ids import text_hash
 from stancewatch.tasks.model import HEADS_DIR
@@ -28,9 +28,9 @@ class CountingModel:
         self.model, self.encoded = model, 0
         self.model_id, self.model_version = model.model_id, model.model_version
 
-    def predict_pairs(self, texts, target, progress=None):
+    def predict_pairs(self, texts, target, progress=None, cuts=()):
         self.encoded += len(texts)
-        return self.model.predict_pairs(texts, target, progress=progress)
+        return self.model.predict_pairs(texts, target, progress=progress, cuts=cuts)
 
 
 def test_relevance_sends_sentences_near_a_mention_and_skips_articles_without_one():
@@ -98,7 +98,7 @@ class FixedModel:
     def __init__(self, probabilities):
         self.probabilities = np.array(probabilities)
 
-    def predict_pairs(self, texts, target, progress=None):
+    def predict_pairs(self, texts, target, progress=None, cuts=()):
         return np.tile(self.probabilities, (len(texts), 1))
 
 
@@ -115,6 +115,20 @@ def test_the_outlet_voice_takes_a_side_only_when_the_model_is_confident():
     assert rows["label"].tolist() == ["AGAINST", "AGAINST"]  # an editorial's clear case stands
     rows, _ = stance_rows(sentences.drop(columns="holder_kind"), (NATO,), leaning, window=0)
     assert rows["label"].tolist() == ["AGAINST", "AGAINST"]  # outlet_voice=0: the model's labels
+    rows, _ = stance_rows(sentences, (NATO,), leaning, window=0, outlet_voice=0.7)
+    assert rows["label"].tolist() == ["AGAINST", "AGAINST"]  # exactly at the threshold: the side stands
+
+
+def test_a_new_outlet_voice_threshold_relabels_from_stored_probabilities(stance_model):
+    model = CountingModel(stance_model)
+    sentences = _sentences(["NATO is a reckless alliance that endangers everyone, the Daily Planet writes.",
+                            "NATO defence ministers met in Brussels."]).assign(holder_kind="outlet")
+    strict, _ = stance_rows(sentences, (NATO,), model, window=0, outlet_voice=1.0)
+    assert (strict["label"] == "NONE").all() and model.encoded == 2
+    lenient, stats = stance_rows(sentences, (NATO,), model, window=0, cache=build_cache(strict, model),
+                                 outlet_voice=0.01)
+    assert model.encoded == 2 and stats["cached"] == 2  # no model call: the probabilities were stored
+    assert lenient["label"].tolist() == label_of(lenient[["p_favor", "p_against", "p_none"]].to_numpy())
 
 
 @pytest.mark.parametrize("head", SHIPPED_MODELS)
@@ -136,6 +150,7 @@ def test_close_calls_are_the_rows_whose_two_best_labels_are_near():
     probabilities = np.array([[0.50, 0.48, 0.02], [0.90, 0.05, 0.05], [0.30, 0.34, 0.36],
                               [0.2, 0.4 + CLOSE_CALL + 0.01, 0.4 - CLOSE_CALL - 0.01]])
     assert close_calls(probabilities).tolist() == [True, False, True, False]
+    assert close_calls(probabilities, cuts=(0.9,)).tolist() == [True, True, True, False]  # 0.90 sits on the cut
 
 
 def test_bf16_gives_the_fp32_labels_and_recomputes_only_close_calls(stance_model, monkeypatch):
@@ -148,20 +163,30 @@ def test_bf16_gives_the_fp32_labels_and_recomputes_only_close_calls(stance_model
              "The alliance's defence ministers meet in Brussels on Thursday.",
              "“The bloc has outlived its purpose,” the senator from Gotham said.",
              "Joining the alliance was the best decision this country ever made, the Daily Planet wrote."]
-    fp32 = cross_encoder.pair_probabilities(network, tokenizer, texts, ["NATO"] * len(texts), batch_size=2)
-    rechecked = []
+    targets = ["NATO"] * len(texts)
+    fp32 = cross_encoder.pair_probabilities(network, tokenizer, texts, targets, batch_size=2)
+    calls = []
     real_softmax = cross_encoder._softmax
-    monkeypatch.setattr(cross_encoder, "_softmax", lambda net, batch: rechecked.append(len(batch["input_ids"]))
+    monkeypatch.setattr(cross_encoder, "_softmax", lambda net, batch: calls.append(len(batch["input_ids"]))
                         or real_softmax(net, batch))
-    monkeypatch.setattr(cross_encoder, "CLOSE_CALL", 1.01)  # every pair counts as a close call
-    bf16 = cross_encoder.pair_probabilities(network, tokenizer, texts, ["NATO"] * len(texts), batch_size=2, bf16=True)
-    assert rechecked == [2, 2, 2, 2, 1, 1]  # each batch once in bf16, then all of it again in fp32
+
+    monkeypatch.setattr(cross_encoder, "CLOSE_CALL", -1.0)  # nothing is a close call: pure bf16
+    bf16 = cross_encoder.pair_probabilities(network, tokenizer, texts, targets, batch_size=2, bf16=True)
+    assert calls == [2, 2, 1] and not np.array_equal(bf16, fp32)  # it really ran in bf16
+    assert np.abs(bf16 - fp32).max() < 0.05
+
+    calls.clear()
+    monkeypatch.setattr(cross_encoder, "CLOSE_CALL", 1.01)  # every pair is a close call
+    bf16 = cross_encoder.pair_probabilities(network, tokenizer, texts, targets, batch_size=2, bf16=True)
+    assert calls == [2, 2, 2, 2, 1, 1]  # each batch once in bf16, then all of it again in fp32
     np.testing.assert_allclose(bf16, fp32, atol=1e-5)
+
+    calls.clear()
     monkeypatch.setattr(cross_encoder, "CLOSE_CALL", 0.05)
-    rechecked.clear()
-    bf16 = cross_encoder.pair_probabilities(network, tokenizer, texts, ["NATO"] * len(texts), batch_size=2, bf16=True)
-    assert (bf16.argmax(1) == fp32.argmax(1)).all() and np.abs(bf16 - fp32).max() < 0.05
-    assert len(rechecked) >= 3
+    bf16 = cross_encoder.pair_probabilities(network, tokenizer, texts, targets, batch_size=2, bf16=True)
+    rechecked_batches = len(calls) - 3
+    assert (bf16.argmax(1) == fp32.argmax(1)).all() and 0 <= rechecked_batches <= 3
+    assert cross_encoder.pair_probabilities(network, tokenizer, [], [], bf16=True).shape == (0, 3)
 
 
 @pytest.mark.parametrize("precision, native, expected", [

@@ -33,6 +33,7 @@ def test_shipped_configs_load():
     ("pipeline.yaml", "  batch_size: 32", "  batch_size: many", "'model.batch_size' should be a valid integer"),
     ("pipeline.yaml", "paths:", "pathz:", "unknown section 'pathz'"),
     ("pipeline.yaml", "  precision: auto", "  precision: fp16", "'model.precision' should be 'auto', 'fp32' or 'bf16'"),
+    ("pipeline.yaml", "  outlet_voice: 0.9", "  outlet_voice: 1.5", "'classify.outlet_voice' should be less than or equal to 1"),
     ("targets.yaml", "      favor: NATO is a good", "      favour: NATO is a good", "favour"),
     ("targets.yaml", "  - name: USA\n", "  - name: NATO\n", "defined twice"),
     ("targets.yaml", "  - name: USA\n", "  - name: '  '\n", "name' should not be empty or only spaces"),
