@@ -76,7 +76,7 @@ def outlet_voice_labels(probabilities: np.ndarray, decided_by: list[str], outlet
     which the labelling rules call NONE; the model, trained largely on opinionated text, reads
     reported facts (an invasion, a sanctions package) as sides. So such a sentence gets FAVOR or
     AGAINST only at `min_probability` or more, else NONE with decided_by `outlet_voice`; its
-    probabilities stay the model's. Editorials, where the outlet does take sides, keep their clear cases.
+    probabilities stay the model's. Opinion pages are left out by the caller (stance_rows' opinion_docs).
     """
     labels = np.array(label_of(probabilities), dtype=object)
     decided = np.array(decided_by, dtype=object)
@@ -86,12 +86,14 @@ def outlet_voice_labels(probabilities: np.ndarray, decided_by: list[str], outlet
 
 
 def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, window: int = 3,
-                cache: dict | None = None, progress=None, outlet_voice: float = 0.0) -> tuple[pd.DataFrame, dict]:
+                cache: dict | None = None, progress=None, outlet_voice: float = 0.0,
+                opinion_docs: frozenset[str] = frozenset()) -> tuple[pd.DataFrame, dict]:
     """Stance rows (sentence x target) and counts of how each row was decided.
 
     `model` is what stancewatch.tasks.model.load_model returns (model_id, model_version, predict_pairs);
     `cache` comes from build_cache() over earlier rows of the same model. `outlet_voice` > 0 applies
-    outlet_voice_labels (the sentences need a holder_kind column); 0 keeps the model's labels.
+    outlet_voice_labels (the sentences need a holder_kind column) except in `opinion_docs`, the
+    editorials and columns, where the outlet's voice is meant to take sides; 0 keeps the model's labels.
     """
     ordered = sentences.sort_values(["doc_id", "sentence_index"]).reset_index(drop=True)
     groups = [group for _, group in ordered.groupby("doc_id", sort=False)]
@@ -100,7 +102,8 @@ def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, win
     input_hashes = [text_hash(text) for text in inputs]
     base = ordered[["doc_id", "sentence_index", "text_hash"]].assign(input_hash=input_hashes)
     cached = cache or {}
-    outlet_rows = (ordered["holder_kind"] == "outlet").to_numpy() if outlet_voice else np.zeros(len(ordered), bool)
+    outlet_rows = ((ordered["holder_kind"] == "outlet") & ~ordered["doc_id"].isin(opinion_docs)).to_numpy() \
+        if outlet_voice else np.zeros(len(ordered), bool)
     frames, stats = [], {"model_calls": 0, "cached": 0, "no_mention": 0, "pairs_scored": 0, "outlet_voice": 0}
     for target in targets:
         decisions = [d for article in articles for d in relevance(article, target, window)]

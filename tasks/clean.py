@@ -62,6 +62,14 @@ _MACHINE_TRANSLATION = re.compile(r"(?:translated\s+automatically|automatically\
 _CHROME_WORDS = re.compile(r"\b(?:cookies?|privacy|consent|subscri\w+|newsletter|sign\s+(?:up|in)|log\s*in|"
                            r"e-?mail\s+address|advertis\w+|all\s+rights\s+reserved|skip\s+to|navigation|"
                            r"accessibility|personal\s+(?:data|information))\b", re.I)
+# Opinion pages name their section: in the title ("Opinion: ...", "...: The Daily editorial"), in a
+# breadcrumb or section line at the top of the page ("Home / Opinion / Editorials"), or in the URL path.
+_OPINION_WORD = r"(?:opinions?|editorials?|op-?eds?|commentary|columns?|columnists?|viewpoints?|commentisfree)"
+_OPINION_SECTION = re.compile(rf"^{_OPINION_WORD}$", re.I)
+_OPINION_TITLE = re.compile(rf"^(?i:{_OPINION_WORD})\s*[:|–—-]\s|"  # "Opinion: ...", "OP-ED | ..."
+                            rf"(?::|\s[|–—-])\s+(?:[A-Z][\w.&'’-]*\s+){{0,4}}(?i:{_OPINION_WORD})\s*$")  # "...: X editorial"
+_BREADCRUMB_SEPARATOR = re.compile(r"\s+[/>|»›]\s+")
+_HEADER_LINES = 12
 _SOURCES_LINE = re.compile(r"^sources?\s*:\s*(?P<names>.+?)\s*\.?$", re.I)
 _SIGNATURE_LINE = re.compile(r"^(?P<name>[A-Z][\w.&'’ -]{1,40}?),\s*(?P<date>.{6,40})$")
 _AGENCY_IN_TEXT = [
@@ -104,6 +112,7 @@ class CleanDocument:
     outlet: str | None
     sources: list[str] = field(default_factory=list)
     language: str = "unknown"
+    opinion: bool = False  # an editorial, op-ed, column or commentary (is_opinion)
 
     @property
     def text(self) -> str:
@@ -319,6 +328,26 @@ def unglue_headline(title: str | None, body: str) -> tuple[str | None, str]:
     return None, body
 
 
+def is_opinion(title: str, page: str, url: str | None = None) -> bool:
+    """Whether the page says it is opinion (an editorial, op-ed, column or commentary), where the outlet's
+    own voice takes sides. Section lines count only near the top of the page and not inside a menu of
+    one-word lines ("World / Business / Opinion / Sport" on every page of a site)."""
+    if _OPINION_TITLE.search(title or ""):
+        return True
+    path = re.sub(r"^\w+://[^/]*", "", url or "")
+    if any(_OPINION_SECTION.match(part) for part in re.split(r"[/_.]", path.lower())):
+        return True
+    top = [line.strip() for line in page.split("\n") if line.strip()][:_HEADER_LINES]
+    for i, line in enumerate(top):
+        parts = _BREADCRUMB_SEPARATOR.split(line)
+        if len(parts) > 1 and any(_OPINION_SECTION.match(part.strip()) for part in parts):
+            return True
+        neighbours = [top[j] for j in (i - 1, i + 1) if 0 <= j < len(top)]
+        if _OPINION_SECTION.match(line) and not any(len(n.split()) == 1 for n in neighbours):
+            return True
+    return False
+
+
 def credited_outlet(title: str, page: str) -> str | None:
     """The outlet an article credits itself to: a wire credit after its dateline ('(AP) —', '/TASS/'),
     else its title's credit ('... | Reuters'), else a site-name line at the top of the page. An
@@ -367,8 +396,8 @@ def clean_document(text: str, title: str | None = None, date: str | None = None,
         (meta["sources"] or [None])[0]
     outlet = outlets.canonical_outlet(_canonical_source(outlet)) if outlet else outlets.outlet_from_address(url, path)
     return CleanDocument(title=title or "", body=body, published=published, date_found_in=found_in,
-                         outlet=outlet, sources=sources,
-                         language=detect_language(body))
+                         outlet=outlet, sources=sources, language=detect_language(body),
+                         opinion=is_opinion(title or "", page, url))
 
 
 def clean_documents(ingested: pd.DataFrame, languages: tuple[str, ...] = ("en",),
@@ -403,6 +432,6 @@ def clean_documents(ingested: pd.DataFrame, languages: tuple[str, ...] = ("en",)
     documents = [{
         "doc_id": row.doc_id, "title": doc.title, "text": doc.text, "published": doc.published,
         "date_found_in": doc.date_found_in, "outlet": doc.outlet, "sources": doc.sources,
-        "language": doc.language, "n_sentences": len(split_sentences(doc.text)),
+        "language": doc.language, "opinion": doc.opinion, "n_sentences": len(split_sentences(doc.text)),
         "source_paths": list(row.source_paths), "text_hash": text_hash(doc.text)} for row, doc in cleaned]
     return pd.DataFrame(documents), rejects

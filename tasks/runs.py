@@ -395,8 +395,10 @@ def classify_batch(settings: Settings, batch: str, model=None) -> dict:
                              columns=["input_hash", "target_hash", "p_favor", "p_against", "p_none", "decided_by",
                                       "model_id", "model_version"], model=key)
         cache = build_cache(earlier, model)
+    documents = read_file_as(partition_path(out, "documents", batch=batch), "documents", columns=["doc_id", "opinion"])
     rows, stats = stance_rows(sentences, settings.targets, model, settings.window, cache,
-                              progress=_progress(f"classify {batch}"), outlet_voice=settings.outlet_voice)
+                              progress=_progress(f"classify {batch}"), outlet_voice=settings.outlet_voice,
+                              opinion_docs=frozenset(documents.loc[documents["opinion"], "doc_id"]))
     write_table(rows, out, "stances", path=partition_path(out, "stances", model=key, batch=batch),
                 metadata={"input": _stances_input(source, settings, model), "model_id": model.model_id,
                           "model_version": model.model_version})

@@ -56,6 +56,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("outlet", pa.string()),
         ("sources", pa.list_(pa.string())),
         ("language", pa.string()),
+        ("opinion", pa.bool_()),  # the page says it is an editorial, op-ed, column or commentary
         ("n_sentences", pa.int64()),
         ("source_paths", pa.list_(pa.string())),
         ("text_hash", pa.string()),

@@ -5,10 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stancewatch.tasks.catalog import read_table
 from stancewatch.tasks.classify import build_cache, label_of, model_inputs, relevance, stance_rows
-from stancewatch.tasks.config import Target
+from stancewatch.tasks.config import Target, load_settings
 from stancewatch.tasks.ids import text_hash
 from stancewatch.tasks.model import HEADS_DIR
+from stancewatch.tasks.runs import run_classify, run_clean, run_ingest
+from tests.conftest import CONFIGS
 
 SHIPPED_MODELS = sorted(path.stem for path in HEADS_DIR.glob("*.safetensors"))
 NATO = Target("NATO", ("NATO", "the alliance"), "NATO is good.", "NATO is bad.")
@@ -117,6 +120,26 @@ def test_the_outlet_voice_takes_a_side_only_when_the_model_is_confident():
     assert rows["label"].tolist() == ["AGAINST", "AGAINST"]  # outlet_voice=0: the model's labels
     rows, _ = stance_rows(sentences, (NATO,), leaning, window=0, outlet_voice=0.7)
     assert rows["label"].tolist() == ["AGAINST", "AGAINST"]  # exactly at the threshold: the side stands
+    rows, _ = stance_rows(sentences, (NATO,), leaning, window=0, outlet_voice=0.9, opinion_docs=frozenset({"d1"}))
+    assert rows["label"].tolist() == ["AGAINST", "AGAINST"]  # an opinion page's own voice takes sides
+
+
+def test_an_opinion_page_found_by_clean_keeps_its_own_voice_through_the_stages(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    body = ("The alliance has lost its way and no longer serves the peace it was built for. Its ministers met "
+            "again this week in a town by the sea and agreed on nothing that matters to anyone. The talks will go "
+            "on next month, and few readers of this page expect them to end any better.\n")
+    (raw / "news.txt").write_text(f"Ministers Meet by the Sea\n\n{body}", encoding="utf-8")
+    (raw / "view.txt").write_text(f"An Alliance Adrift: The Daily Planet Editorial\n\n{body}", encoding="utf-8")
+    settings = load_settings(CONFIGS, raw=raw, out=tmp_path / "out")
+    run_ingest(settings), run_clean(settings), run_classify(settings, model=FixedModel([0.1, 0.7, 0.2]))
+    documents = read_table(settings.out, "documents")
+    rows = read_table(settings.out, "stances").merge(documents[["doc_id", "opinion"]], on="doc_id")
+    rows = rows[(rows["target"] == "NATO") & (rows["sentence_index"] > 0)]  # the body, in the outlet's voice
+    assert sorted(documents["opinion"]) == [False, True]
+    assert set(rows.loc[rows["opinion"], "label"]) == {"AGAINST"}
+    assert set(rows.loc[~rows["opinion"], "decided_by"]) == {"outlet_voice"}
 
 
 def test_a_new_outlet_voice_threshold_relabels_from_stored_probabilities(stance_model):

@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from stancewatch.tasks.clean import clean_document, detect_language, normalise_text, parse_date, strip_boilerplate
+from stancewatch.tasks.clean import (clean_document, detect_language, is_opinion, normalise_text, parse_date,
+                                    strip_boilerplate)
 
 BODY = ("The minister said on Tuesday that talks with the alliance would continue next month. "
         "He added that his country remains open to dialogue on all questions of security.")
@@ -254,3 +255,22 @@ def test_a_file_name_two_outlets_share_names_neither(tmp_path, monkeypatch):
     assert outlet_from_address("https://www.courier.com.ua/news/1", None) == "Courier Ukraine"
     assert outlet_from_address(None, "raw/014_courier_ukraine.txt") == "Courier Ukraine"
     stancewatch.tasks.outlets.registry.cache_clear()
+
+
+@pytest.mark.parametrize("title, page, url, expected", [
+    ("Why the sanctions failed: The Gotham Herald editorial", "", None, True),
+    ("Opinion: The alliance needs a new idea", "", None, True),
+    ("The alliance needs a new idea | Commentary", "", None, True),
+    ("Ministers meet", "Global edition\nOpinion\nHome / Opinion / Editorials\nMinisters met.", None, True),
+    ("Ministers meet", "", "https://www.example.org/opinion/2024/05/ministers-meet", True),
+    ("Ministers meet", "", "https://www.example.org/columnists/jane-doe/ministers-meet", True),
+    # news: a site menu of one-word sections, a headline that ends on the word, a URL about a poll
+    ("Ministers meet", "World\nBusiness\nOpinion\nSport\nMinisters met on Tuesday.", None, False),
+    ("Minister: the alliance will not change its opinion", "", None, False),
+    ("Ministers meet", "News > World > Europe", "https://www.example.org/news/opinion-poll-shows-support", False),
+    ("A column of tanks crossed the border", "", None, False),
+])
+def test_opinion_pages_are_told_by_their_title_section_line_or_address(title, page, url, expected):
+    assert is_opinion(title, page, url) is expected
+    assert clean_document(f"{page}\n\nMinisters met on Tuesday in a town.", title=title, url=url).opinion is expected
+
