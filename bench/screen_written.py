@@ -5,7 +5,7 @@
 check_leakage.py catches equal texts; this catches paraphrases: a row is dropped when it shares a
 run of four words with a held-out sentence, or when the Jaccard overlap of their content words
 (stopwords left out) is 0.25 or more. It is strict on purpose and also drops some generic
-sentences. data/eval/news_written.csv went through it: 1 150 rows in, 1 037 kept (data/eval/README.md).
+sentences. Every round of data/eval/news_written.csv went through it (counts in data/eval/README.md).
 """
 from __future__ import annotations
 
