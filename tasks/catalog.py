@@ -242,6 +242,9 @@ def read_file_as(path: Path, table_name: str, filters: list | None = None,
     """One Parquet file (a partition, or rows of a table), validated as `table_name`."""
     schema = pa.schema([SCHEMAS[table_name].field(c) for c in columns]) if columns else None
     try:
+        missing = [c for c in columns or () if c not in pq.read_schema(path).names]
+        if missing:  # pyarrow's own error for this dumps the whole file schema
+            raise SchemaError(f"no column(s) {missing}: written by an older stancewatch")
         return conform(table_name, pq.read_table(path, filters=filters, columns=columns), schema).to_pandas()
     except (pa.ArrowInvalid, OSError, SchemaError) as exc:
         raise StageInputError(f"{path} is not a valid '{table_name}' file ({exc}): rerun the "

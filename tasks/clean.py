@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 from langdetect import DetectorFactory, LangDetectException, detect_langs
@@ -62,12 +63,16 @@ _MACHINE_TRANSLATION = re.compile(r"(?:translated\s+automatically|automatically\
 _CHROME_WORDS = re.compile(r"\b(?:cookies?|privacy|consent|subscri\w+|newsletter|sign\s+(?:up|in)|log\s*in|"
                            r"e-?mail\s+address|advertis\w+|all\s+rights\s+reserved|skip\s+to|navigation|"
                            r"accessibility|personal\s+(?:data|information))\b", re.I)
-# Opinion pages name their section: in the title ("Opinion: ...", "...: The Daily editorial"), in a
-# breadcrumb or section line at the top of the page ("Home / Opinion / Editorials"), or in the URL path.
+# Opinion pages name their section: in the title ("Opinion: ...", "... | Opinion | The Planet", "...: The
+# Daily editorial"), in a breadcrumb at the top of the page ("Home / Opinion / Editorials"), or in a
+# folder of the URL path ("/opinion/2024/05/slug").
 _OPINION_WORD = r"(?:opinions?|editorials?|op-?eds?|commentary|columns?|columnists?|viewpoints?|commentisfree)"
 _OPINION_SECTION = re.compile(rf"^{_OPINION_WORD}$", re.I)
-_OPINION_TITLE = re.compile(rf"^(?i:{_OPINION_WORD})\s*[:|–—-]\s|"  # "Opinion: ...", "OP-ED | ..."
-                            rf"(?::|\s[|–—-])\s+(?:[A-Z][\w.&'’-]*\s+){{0,4}}(?i:{_OPINION_WORD})\s*$")  # "...: X editorial"
+_TITLE_SEPARATOR = r"\s[|–—-]\s"
+_OPINION_TITLE = re.compile(
+    rf"^(?i:{_OPINION_WORD})\s*[:|–—-]\s"  # "Opinion: ...", "OP-ED | ..."
+    rf"|{_TITLE_SEPARATOR}\s*(?i:{_OPINION_WORD})\s*(?:{_TITLE_SEPARATOR}|$)"  # "... | Opinion | The Planet"
+    rf"|(?::|{_TITLE_SEPARATOR})\s*(?:[A-Z][\w.&'’-]*\s+){{1,4}}(?i:editorial|op-ed|commentary)\s*$")  # ": X editorial"
 _BREADCRUMB_SEPARATOR = re.compile(r"\s+[/>|»›]\s+")
 _HEADER_LINES = 12
 _SOURCES_LINE = re.compile(r"^sources?\s*:\s*(?P<names>.+?)\s*\.?$", re.I)
@@ -328,24 +333,27 @@ def unglue_headline(title: str | None, body: str) -> tuple[str | None, str]:
     return None, body
 
 
-def is_opinion(title: str, page: str, url: str | None = None) -> bool:
+def is_opinion(title: str | None, page: str | None, url: str | None = None) -> bool:
     """Whether the page says it is opinion (an editorial, op-ed, column or commentary), where the outlet's
-    own voice takes sides. Section lines count only near the top of the page and not inside a menu of
-    one-word lines ("World / Business / Opinion / Sport" on every page of a site)."""
-    if _OPINION_TITLE.search(title or ""):
+    own voice takes sides. A wrong mark lifts the outlet-voice rule from a whole news article, so only
+    section names count: a title part, a breadcrumb near the top ("Home / Opinion / Editorials", not a
+    one-line site menu), a folder of the URL path (not its slug: "public_opinion_poll")."""
+    if isinstance(title, str) and _OPINION_TITLE.search(title):
         return True
-    path = re.sub(r"^\w+://[^/]*", "", url or "")
-    if any(_OPINION_SECTION.match(part) for part in re.split(r"[/_.]", path.lower())):
+    folders = urlsplit(url).path.split("/")[:-1] if isinstance(url, str) else []
+    if any(_OPINION_SECTION.match(folder) for folder in folders):
         return True
-    top = [line.strip() for line in page.split("\n") if line.strip()][:_HEADER_LINES]
-    for i, line in enumerate(top):
-        parts = _BREADCRUMB_SEPARATOR.split(line)
-        if len(parts) > 1 and any(_OPINION_SECTION.match(part.strip()) for part in parts):
-            return True
-        neighbours = [top[j] for j in (i - 1, i + 1) if 0 <= j < len(top)]
-        if _OPINION_SECTION.match(line) and not any(len(n.split()) == 1 for n in neighbours):
-            return True
-    return False
+    top = [line.strip() for line in page.split("\n") if line.strip()][:_HEADER_LINES] if isinstance(page, str) else []
+    return any(_is_opinion_breadcrumb(_BREADCRUMB_SEPARATOR.split(line)) for line in top)
+
+
+def _is_opinion_breadcrumb(parts: list[str]) -> bool:
+    """A trail of two to four short parts that ends in an opinion section, or in one part below it
+    ("Home / Opinion / Letters"); a row of sections that goes on past it is a site menu."""
+    if not 2 <= len(parts) <= 4 or any(len(part.split()) > 3 for part in parts):
+        return False
+    opinion = [bool(_OPINION_SECTION.match(part)) for part in parts]
+    return opinion[-1] or (opinion[-2] and len(parts) <= 3)
 
 
 def credited_outlet(title: str, page: str) -> str | None:

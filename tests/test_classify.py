@@ -115,7 +115,7 @@ def test_the_outlet_voice_takes_a_side_only_when_the_model_is_confident():
     assert rows["label"].tolist() == ["NONE", "AGAINST"] and rows["decided_by"].tolist() == ["outlet_voice", "mention"]
     assert rows["p_against"].tolist() == [0.7, 0.7] and stats["outlet_voice"] == 1  # the model's view is kept
     rows, _ = stance_rows(sentences, (NATO,), sure, window=0, outlet_voice=0.9)
-    assert rows["label"].tolist() == ["AGAINST", "AGAINST"]  # an editorial's clear case stands
+    assert rows["label"].tolist() == ["AGAINST", "AGAINST"]  # a confident outlet-voice reading stands
     rows, _ = stance_rows(sentences.drop(columns="holder_kind"), (NATO,), leaning, window=0)
     assert rows["label"].tolist() == ["AGAINST", "AGAINST"]  # outlet_voice=0: the model's labels
     rows, _ = stance_rows(sentences, (NATO,), leaning, window=0, outlet_voice=0.7)

@@ -261,16 +261,23 @@ def test_a_file_name_two_outlets_share_names_neither(tmp_path, monkeypatch):
     ("Why the sanctions failed: The Gotham Herald editorial", "", None, True),
     ("Opinion: The alliance needs a new idea", "", None, True),
     ("The alliance needs a new idea | Commentary", "", None, True),
-    ("Ministers meet", "Global edition\nOpinion\nHome / Opinion / Editorials\nMinisters met.", None, True),
+    ("Ministers meet", "Global edition\nHome / Opinion / Editorials\nMinisters met.", None, True),
+    ("Why the alliance must act | Opinion | The Gotham Herald", "", None, True),
     ("Ministers meet", "", "https://www.example.org/opinion/2024/05/ministers-meet", True),
     ("Ministers meet", "", "https://www.example.org/columnists/jane-doe/ministers-meet", True),
-    # news: a site menu of one-word sections, a headline that ends on the word, a URL about a poll
+    # news: site menus, headlines that end on the word, slugs and hosts that contain it
     ("Ministers meet", "World\nBusiness\nOpinion\nSport\nMinisters met on Tuesday.", None, False),
+    ("Ministers meet", "Home / News / Opinion / Sport\nMinisters met on Tuesday.", None, False),
+    ("Ministers meet", "World | Business | Opinion | Sport | Culture", None, False),
     ("Minister: the alliance will not change its opinion", "", None, False),
-    ("Ministers meet", "News > World > Europe", "https://www.example.org/news/opinion-poll-shows-support", False),
-    ("A column of tanks crossed the border", "", None, False),
+    ("Court Ruling: Justices Issue Opinion", "", None, False),
+    ("Border War: Armoured Column Advances", "", None, False),
+    ("Ministers meet", "News > World > Europe", "https://www.example.org/news/2024/public_opinion_poll", False),
+    ("Ministers meet", "", "https://www.columnist.example.org/world/ministers-meet", False),
+    (None, None, None, False),
 ])
 def test_opinion_pages_are_told_by_their_title_section_line_or_address(title, page, url, expected):
     assert is_opinion(title, page, url) is expected
-    assert clean_document(f"{page}\n\nMinisters met on Tuesday in a town.", title=title, url=url).opinion is expected
+    if page is not None:
+        assert clean_document(f"{page}\n\nMinisters met on Tuesday in a town.", title=title, url=url).opinion is expected
 

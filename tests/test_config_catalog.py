@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -108,6 +109,13 @@ def test_truncated_parquet_is_reported(tmp_path):
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(StageInputError, match="rejects.parquet"):
         read_table(tmp_path, "rejects")
+
+
+def test_a_file_from_an_older_version_names_the_missing_column_and_the_stage_to_rerun(tmp_path):
+    old = tmp_path / "part-0.parquet"
+    pq.write_table(pa.table({"doc_id": ["d1"], "title": ["A title"]}), old)  # before documents had `opinion`
+    with pytest.raises(StageInputError, match=r"no column\(s\) \['opinion'\].*rerun the 'clean' stage"):
+        catalog.read_file_as(old, "documents", columns=["doc_id", "opinion"])
 
 
 def test_cli_stage_without_input_says_what_to_run(tmp_path, capsys, prefect_harness):
