@@ -34,7 +34,7 @@ DEFAULT_PROJECT_EVAL = ROOT / "data" / "eval"
 MIN_CONTAINED_CHARS = 40
 ARTICLE_SET = "realnews_dev/raw or data/raw/samples (article text)"
 SAMPLES = ROOT / "data" / "raw" / "samples"
-TRAINING_FILES = {"news_train.csv", "news_written.csv", "news_silver.csv"}  # this project's own training rows
+TRAINING_FILES = {"news_train.csv", "news_written.csv"}  # this project's own training sentences
 SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 

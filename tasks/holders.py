@@ -28,7 +28,7 @@ _CALENDAR = re.compile(r"^(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|
                        r"feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
                        r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?$", re.I)
 _NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ][\w'’.-]*$")
-_MEDIA = {"newspaper", "agency", "outlet", "broadcaster", "channel", "tabloid", "daily", "magazine", "media",
+_MEDIA = {"newspaper", "outlet", "broadcaster", "channel", "tabloid", "daily", "magazine", "media",
           "network", "radio", "television", "tv", "website", "portal", "journal"}
 _RELATIVE = {"who", "which", "that"}
 _DETERMINERS = {"the", "a", "an", "both", "all", "some", "many", "most", "several"}
@@ -52,7 +52,7 @@ class Person:
 class Holder:
     name: str
     role: str | None
-    kind: str  # person | organisation | outlet
+    kind: str  # person | organisation | source (an unnamed person or group: "a senior official") | outlet
 
 
 @lru_cache(maxsize=1)
@@ -68,7 +68,8 @@ def speakers() -> dict:
         places[alias.lower()] = places[name.lower()]
     return {**data, "places": places, "demonyms": demonyms, "verbs": set(data["reporting_verbs"]),
             "government_verbs": set(data["government_verbs"]),
-            "roles": set(data["role_heads"]), "not_in_names": set(data["not_in_names"])}
+            "roles": set(data["role_heads"]), "not_in_names": set(data["not_in_names"]),
+            "institutions": set(data["institution_heads"])}
 
 
 @lru_cache(maxsize=1)
@@ -108,6 +109,11 @@ def _role_before_pattern() -> re.Pattern:
         rf"(?:{'|'.join(h.title() for h in heads)}|{'|'.join(heads)}))[ \t]*,?[ \t]*$")  # one line only
 
 
+def is_role_word(word: str) -> bool:
+    """A role noun, singular or plural ('official', 'officials'), in lower case."""
+    return word in speakers()["roles"] or (word.endswith("s") and word[:-1] in speakers()["roles"])
+
+
 def role_before(text: str, start: int) -> str | None:
     """The title written right before a name: 'Russian Foreign Minister' in '... Minister Sergei Lavrov'."""
     match = _role_before_pattern().search(text[max(0, start - 90):start])
@@ -127,11 +133,12 @@ def trailing_name(words: list[str]) -> str | None:
 
 
 def is_person_name(name: str) -> bool:
-    """Two or more capitalised name words (particles such as 'von der' allowed), no calendar words or dashes."""
+    """Two or more capitalised name words (particles such as 'von der' allowed), no calendar words or dashes,
+    not ending in a demonym ('Various Russian' in 'Various Russian officials' is no one)."""
     words = name.split()
-    if len(words) < 2 or words[-1].lower() in NAME_PARTICLES:
-        return False
     tables = speakers()
+    if len(words) < 2 or words[-1].lower() in NAME_PARTICLES or words[-1].lower() in tables["demonyms"]:
+        return False
     return all((_NAME_WORD.match(w) and not _CALENDAR.match(w)) or w in NAME_PARTICLES for w in words) and \
         not any(w.lower() in tables["places"] or w.lower() in tables["roles"] or w.lower() in tables["not_in_names"]
                 for w in words)
@@ -280,7 +287,7 @@ def role_score(mention: str, role: str | None) -> int:
 class Mention:
     """The subject of a reporting verb as written: its words, its syntactic kind, its sentence position."""
     text: str
-    kind: str  # pronoun | role | name | known name (only if the index knows it) | ministry | organisation
+    kind: str  # pronoun | role | name | known name (only if the index knows it) | ministry | organisation | institution
     position: int
     role: str | None = None
     country: str | None = None
@@ -412,8 +419,12 @@ def mention_of(token, offset: int) -> Mention | None:
     if lower == "ministry":
         return Mention(_role_text(token), "ministry", position, country=_country_of(token))
     determined = any(c.dep_ in ("det", "poss") for c in token.children)
-    if lower in speakers()["roles"] and (determined or _pos(token) == "NOUN"):
+    if is_role_word(lower) and (determined or _pos(token) == "NOUN"):
         return Mention(_role_text(token), "role", position)
+    definite = any(c.dep_ == "poss" or c.lower_ == "the" for c in token.children)
+    if lower in speakers()["institutions"] and _pos(token) == "NOUN" and not media and \
+            (definite or _country_of(token)):
+        return Mention(re.sub(r" (['’]s)\b", r"\1", _role_text(token)), "institution", position)
     if _pos(token) != "PROPN" and not token.text[:1].isupper():
         return None
     chain = " ".join(w.text for w in _name_chain(token))
@@ -423,7 +434,12 @@ def mention_of(token, offset: int) -> Mention | None:
 
 
 def _is_media(token) -> bool:
-    return bool(set(_role_text(token).lower().split()) & _MEDIA)
+    """A news outlet or news agency ('the newspaper', 'the state news agency', 'Interfax Agency', 'the
+    agency'), not a state's agency described in lower case ('Germany's foreign intelligence agency')."""
+    phrase = _role_text(token)
+    words = set(phrase.lower().split())
+    return bool(words & _MEDIA) or ("agency" in words and (
+        bool(words & {"news", "press", "wire"}) or words <= {"the", "agency"} or "Agency" in phrase.split()))
 
 
 def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention | None:
@@ -510,7 +526,10 @@ class HolderResolver:
             return self._by_role(mention.text, mention.position)
         if mention.kind == "ministry":
             return self._ministry(mention)
-        if mention.kind == "organisation":
+        if mention.kind == "institution" and mention.verb is not None and \
+                mention.verb not in speakers()["government_verbs"]:
+            return None  # "the army continued its advance": the body acts, nobody speaks
+        if mention.kind in ("organisation", "institution"):
             return Holder(re.sub(r"^the\s+", "", mention.text, flags=re.I), None, "organisation")
         return self._by_name(mention)
 
@@ -529,7 +548,7 @@ class HolderResolver:
         words = mention.text.split()
         owner = [i for i, w in enumerate(words) if w in ("'s", "’s")]  # "Ruritania 's Anna Berg": the owner is no name
         words = words[owner[-1] + 1:] if owner else words
-        after_role = [i for i, w in enumerate(words) if w.lower() in speakers()["roles"]]
+        after_role = [i for i, w in enumerate(words) if is_role_word(w.lower())]
         words = words[after_role[-1] + 1:] if after_role else words
         while words and words[0].lower() in _DETERMINERS:
             words = words[1:]
@@ -610,6 +629,7 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
     """Per sentence, the holder its own reporting clause names (outside quotes), resolved in reading order."""
     claims: list[Holder | None] = []
     unnamed: list[tuple[int, str]] = []  # sentences whose speaker is a role nobody fits yet
+    roles_left: dict[int, str] = {}  # those that speak: an unnamed source if nobody is named later
     for i, sentence in enumerate(sentences):
         holder = None
         if i in parsed:
@@ -620,6 +640,8 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
             holder = resolver.resolve(mention) if mention else None
             if holder is None and mention is not None and mention.kind == "role":
                 unnamed.append((i, mention.text))
+                if mention.verb is None or mention.verb in speakers()["government_verbs"]:
+                    roles_left[i] = mention.text  # a speech verb: "officials said", not "ministers agreed on"
         source = _SOURCE_LINE.match(text[sentence.start:sentence.end])
         if source:
             holder = resolver.resolve(Mention(source.group("who"), "name", sentence.start + source.start("who")))
@@ -630,7 +652,21 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
                     claims[j] = holder
             unnamed = []
         claims.append(holder)
+    for i, role in roles_left.items():
+        if claims[i] is None:
+            claims[i] = Holder(source_name(role), None, "source")
     return claims
+
+
+def source_name(role: str) -> str:
+    """An unnamed source as the text describes it: 'a senior U.S. official' -> 'senior U.S. official'."""
+    role = re.sub(r" on \w+day\b.*", "", role)  # "World leaders on Thursday"
+    words = re.sub(r" (['’]s)\b", r"\1", role).split()
+    while len(words) > 1 and (words[0].lower() in _DETERMINERS or words[0].lower() in ("one", "two", "three", "other")):
+        words = words[1:]
+    if is_role_word(words[0].lower()):
+        words[0] = words[0].lower()  # "Analysts said" at a sentence start
+    return " ".join(words)
 
 
 def later_named(text: str, role_sentence: Span, sentence: Span, distance: int, role: str, holder: Holder) -> bool:
