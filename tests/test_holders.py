@@ -146,34 +146,25 @@ def test_speakers_named_after_their_words_roles_first_and_criticised_speakers():
     assert by_sentence["Ruritania's top negotiator Ivo Brandl said the talks were useful."].name == "Ivo Brandl"
 
 
-def test_institutions_speak_as_bodies_news_agencies_do_not():
-    text = ("Ruritania is hiding its arms spending, Valdoria's foreign intelligence service said on Monday.\n"
-            "The drills are a provocation, the Ruritanian space agency said.\n"
-            "The Valdorian army said it had taken the village.\n"
-            "The army continued its advance toward the river.\n"
-            "The talks have failed, the state news agency reported.\n"
-            "A bank said rates would rise.\n")
-    by_sentence = {s: h for s, h in _holders([text])[0]}
-    spy = by_sentence["Ruritania is hiding its arms spending, Valdoria's foreign intelligence service said on Monday."]
-    assert (spy.name, spy.kind) == ("Valdoria's foreign intelligence service", "organisation")
-    assert by_sentence["The drills are a provocation, the Ruritanian space agency said."].name == "Ruritanian space agency"
-    assert by_sentence["The Valdorian army said it had taken the village."].name == "Valdorian army"
-    # a body that acts does not speak; a news agency is the outlet's source; "a bank" names no one
-    for sentence in ("The army continued its advance toward the river.",
-                     "The talks have failed, the state news agency reported.", "A bank said rates would rise."):
-        assert by_sentence[sentence].kind == "outlet", sentence
+# (sentence, holder name or None for the outlet, holder kind), read in this order as one article
+BODIES_AND_UNNAMED_SOURCES = [
+    ("Ruritania is hiding its arms spending, Valdoria's foreign intelligence service said on Monday.",
+     "Valdoria's foreign intelligence service", "organisation"),
+    ("The drills are a provocation, the Ruritanian space agency said.", "Ruritanian space agency", "organisation"),
+    ("The Valdorian army said it had taken the village.", "Valdorian army", "organisation"),
+    ("The army continued its advance toward the river.", None, "outlet"),  # a body that acts does not speak
+    ("The talks have failed, the state news agency reported.", None, "outlet"),  # the outlet's source
+    ("A bank said rates would rise.", None, "outlet"),  # names no one
+    ("The alliance is a threat to the region, Valdorian officials said.", "Valdorian officials", "source"),
+    ("A senior Ruritanian official said the deployment would go ahead.", "senior Ruritanian official", "source"),
+    ("Its ministers met again and agreed on nothing.", None, "outlet"),  # acts, does not speak
+    ("Valdoria's envoy warned the alliance against expansion.", "Anton Merkel", "person"),  # named next
+    ("\"Expansion will only raise tension,\" Anton Merkel told reporters.", "Anton Merkel", "person"),
+]
 
 
-def test_unnamed_sources_hold_what_they_say_and_a_later_name_wins():
-    text = ("The alliance is a threat to the region, Valdorian officials said.\n"
-            "A senior Ruritanian official said the deployment would go ahead.\n"
-            "Its ministers met again and agreed on nothing.\n"
-            "Valdoria's envoy warned the alliance against expansion.\n"
-            "\"Expansion will only raise tension,\" Anton Merkel told reporters.\n")
-    by_sentence = {s: h for s, h in _holders([text])[0]}
-    officials = by_sentence["The alliance is a threat to the region, Valdorian officials said."]
-    assert (officials.name, officials.kind) == ("Valdorian officials", "source")
-    assert by_sentence["A senior Ruritanian official said the deployment would go ahead."].name == \
-        "senior Ruritanian official"
-    assert by_sentence["Its ministers met again and agreed on nothing."].kind == "outlet"  # acts, does not speak
-    assert by_sentence["Valdoria's envoy warned the alliance against expansion."].name == "Anton Merkel"
+def test_institutions_and_unnamed_sources_hold_what_they_say_news_agencies_do_not():
+    by_sentence = {s: h for s, h in _holders(["\n".join(s for s, _, _ in BODIES_AND_UNNAMED_SOURCES) + "\n"])[0]}
+    for sentence, name, kind in BODIES_AND_UNNAMED_SOURCES:
+        holder = by_sentence[sentence]
+        assert (holder.name if name else None, holder.kind) == (name, kind), sentence
