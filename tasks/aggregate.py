@@ -81,9 +81,11 @@ def daily_stance(facts: pd.DataFrame) -> pd.DataFrame:
 
 
 def holder_stance(facts: pd.DataFrame) -> pd.DataFrame:
-    """Per holder x target, over the articles where the holder speaks about the target."""
+    """Per holder x target, over the articles where the holder speaks about the target. Unnamed sources
+    (holder_kind `source`: "officials", "the army") are left out: the same words name different people in
+    different articles; their sentences count in the quoted voice of article_stance and in the other tables."""
     keys = ["holder", "holder_kind", "target"]
-    concerned = facts[facts["concerns"].astype(bool)]
+    concerned = facts[facts["concerns"].astype(bool) & (facts["holder_kind"] != "source")]
     out = _counts(concerned, keys)
     grouped = concerned.groupby(keys)
     roles = (concerned.dropna(subset=["holder_role"]).groupby([*keys, "holder_role"])["n"].sum().reset_index()

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import ftfy
 import pandas as pd
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
@@ -135,7 +136,10 @@ def rules_version() -> str:
 
 
 def normalise_text(text: str) -> str:
-    """NFC, one kind of space, no control or zero-width characters, apostrophes as ', paragraphs kept."""
+    """Mojibake undone, NFC, one kind of space, no control or zero-width characters, apostrophes as ',
+    paragraphs kept. Mojibake first: text that was once decoded with the wrong codec ("â€\x9d" for
+    "”") loses its quote marks otherwise, and with them who said what."""
+    text = ftfy.fix_encoding(text)
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = re.sub(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t]", " ", text)

@@ -22,6 +22,7 @@ from stancewatch.tasks.sentences import Span, overlaps
 
 SPEAKERS_FILE = Path(__file__).resolve().parents[1] / "configs" / "speakers.yaml"
 PRONOUNS = {"he", "she", "him", "her"}
+SPEAKING = ("person", "source")  # holders whose words a following quote or first-person text can continue
 SPACY_BATCH = 128  # texts per spaCy batch, NER and parser: measured fastest of 16-512 on real news
 NAME_PARTICLES = {"von", "der", "van", "de", "da", "di", "del", "dos", "das", "bin", "al", "la", "le", "ibn"}
 _CALENDAR = re.compile(r"^(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?|jan(?:uary)?|"
@@ -69,7 +70,7 @@ def speakers() -> dict:
     return {**data, "places": places, "demonyms": demonyms, "verbs": set(data["reporting_verbs"]),
             "government_verbs": set(data["government_verbs"]),
             "roles": set(data["role_heads"]), "not_in_names": set(data["not_in_names"]),
-            "institutions": set(data["institution_heads"])}
+            "institutions": set(data["institution_heads"]), "proxy_roles": set(data["proxy_roles"])}
 
 
 @lru_cache(maxsize=1)
@@ -110,8 +111,16 @@ def _role_before_pattern() -> re.Pattern:
 
 
 def is_role_word(word: str) -> bool:
-    """A role noun, singular or plural ('official', 'officials'), in lower case."""
-    return word in speakers()["roles"] or (word.endswith("s") and word[:-1] in speakers()["roles"])
+    """A role noun, singular or plural ('official', 'officials', 'spokesmen', 'deputies'), in lower case."""
+    return word in speakers()["roles"] or is_plural_role(word)
+
+
+def is_plural_role(word: str) -> bool:
+    """'officials', 'deputies', 'spokesmen': a group of people the text does not name."""
+    roles = speakers()["roles"]
+    singular = (word[:-3] + "y" if word.endswith("ies") else word[:-3] + "man" if word.endswith("men")
+                else word[:-1] if word.endswith("s") else None)
+    return word not in roles and singular in roles
 
 
 def role_before(text: str, start: int) -> str | None:
@@ -133,12 +142,11 @@ def trailing_name(words: list[str]) -> str | None:
 
 
 def is_person_name(name: str) -> bool:
-    """Two or more capitalised name words (particles such as 'von der' allowed), no calendar words or dashes,
-    not ending in a demonym ('Various Russian' in 'Various Russian officials' is no one)."""
+    """Two or more capitalised name words (particles such as 'von der' allowed), no calendar words or dashes."""
     words = name.split()
-    tables = speakers()
-    if len(words) < 2 or words[-1].lower() in NAME_PARTICLES or words[-1].lower() in tables["demonyms"]:
+    if len(words) < 2 or words[-1].lower() in NAME_PARTICLES:
         return False
+    tables = speakers()
     return all((_NAME_WORD.match(w) and not _CALENDAR.match(w)) or w in NAME_PARTICLES for w in words) and \
         not any(w.lower() in tables["places"] or w.lower() in tables["roles"] or w.lower() in tables["not_in_names"]
                 for w in words)
@@ -287,7 +295,8 @@ def role_score(mention: str, role: str | None) -> int:
 class Mention:
     """The subject of a reporting verb as written: its words, its syntactic kind, its sentence position."""
     text: str
-    kind: str  # pronoun | role | name | known name (only if the index knows it) | ministry | organisation | institution
+    kind: str  # pronoun | role | group (plural roles, unnamed bodies) | name | known name (only if the index
+    # knows it) | ministry | organisation | institution (a body a country or a name identifies)
     position: int
     role: str | None = None
     country: str | None = None
@@ -420,11 +429,13 @@ def mention_of(token, offset: int) -> Mention | None:
         return Mention(_role_text(token), "ministry", position, country=_country_of(token))
     determined = any(c.dep_ in ("det", "poss") for c in token.children)
     if is_role_word(lower) and (determined or _pos(token) == "NOUN"):
-        return Mention(_role_text(token), "role", position)
+        return Mention(_role_text(token), "group" if is_plural_role(lower) else "role", position)
     definite = any(c.dep_ == "poss" or c.lower_ == "the" for c in token.children)
     if lower in speakers()["institutions"] and _pos(token) == "NOUN" and not media and \
             (definite or _country_of(token)):
-        return Mention(re.sub(r" (['’]s)\b", r"\1", _role_text(token)), "institution", position)
+        identified = _country_of(token) or any(_pos(t) == "PROPN" for t in token.subtree if t.i != token.i)
+        return Mention(re.sub(r" (['’]s)\b", r"\1", _role_text(token)), "institution" if identified else "group",
+                       position)
     if _pos(token) != "PROPN" and not token.text[:1].isupper():
         return None
     chain = " ".join(w.text for w in _name_chain(token))
@@ -520,18 +531,31 @@ class HolderResolver:
             before = [p for pos, p in self.mentions if pos < mention.position]
             return self._person(before[-1]) if before else None
         if mention.kind == "role":
+            if set(mention.text.lower().split()) & speakers()["proxy_roles"] and "," not in mention.text and \
+                    self.index.people_in(mention.text):  # "an aide to Clinton", "Putin's spokesman": not Clinton, Putin
+                return self._group(mention)  # ("the spokesman, Ivo Brandl," names the speaker)
             named = self._by_name(Mention(mention.text, "name", mention.position))
             if named is not None and named.kind == "person":
                 return named
             return self._by_role(mention.text, mention.position)
         if mention.kind == "ministry":
             return self._ministry(mention)
+        if mention.kind == "group":
+            return self._group(mention)
         if mention.kind == "institution" and mention.verb is not None and \
                 mention.verb not in speakers()["government_verbs"]:
             return None  # "the army continued its advance": the body acts, nobody speaks
         if mention.kind in ("organisation", "institution"):
             return Holder(re.sub(r"^the\s+", "", mention.text, flags=re.I), None, "organisation")
         return self._by_name(mention)
+
+    @staticmethod
+    def _group(mention: Mention) -> Holder | None:
+        """An unnamed source ("Russian officials", "the army", "an aide to Clinton") when the verb is one of
+        speech; "ministers agreed on nothing" is an act, and nobody speaks."""
+        if mention.verb is not None and mention.verb not in speakers()["government_verbs"]:
+            return None
+        return Holder(source_name(mention.text), None, "source")
 
     def _by_name(self, mention: Mention) -> Holder | None:
         people = self.index.people_in(mention.text) or [
@@ -641,7 +665,7 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
             if holder is None and mention is not None and mention.kind == "role":
                 unnamed.append((i, mention.text))
                 if mention.verb is None or mention.verb in speakers()["government_verbs"]:
-                    roles_left[i] = mention.text  # a speech verb: "officials said", not "ministers agreed on"
+                    roles_left[i] = mention.text  # a speech verb: "an official said", not "the envoy met"
         source = _SOURCE_LINE.match(text[sentence.start:sentence.end])
         if source:
             holder = resolver.resolve(Mention(source.group("who"), "name", sentence.start + source.start("who")))
@@ -661,7 +685,7 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
 def source_name(role: str) -> str:
     """An unnamed source as the text describes it: 'a senior U.S. official' -> 'senior U.S. official'."""
     role = re.sub(r" on \w+day\b.*", "", role)  # "World leaders on Thursday"
-    words = re.sub(r" (['’]s)\b", r"\1", role).split()
+    words = re.sub(r" (['’]s)\b", r"\1", role).split() or [role]
     while len(words) > 1 and (words[0].lower() in _DETERMINERS or words[0].lower() in ("one", "two", "three", "other")):
         words = words[1:]
     if is_role_word(words[0].lower()):
@@ -683,8 +707,8 @@ def _next_paragraph(text: str, earlier: int, later: int) -> bool:
 
 def quote_speakers(text: str, sentences: list[Span], quotes: list[Span], claims: list[Holder | None]) -> dict[Span, Holder]:
     """Speaker of each direct quote: the reporting clause of the sentence where it ends, else where it
-    starts; a quote with neither continues the previous quote, or the last person speaker, of its
-    paragraph or of the one before."""
+    starts; a quote with neither continues the previous quote, or the last person or unnamed source
+    who spoke, of its paragraph or of the one before."""
     speakers_of: dict[Span, Holder] = {}
     previous: tuple[Span, Holder] | None = None
     for quote in quotes:
@@ -693,7 +717,7 @@ def quote_speakers(text: str, sentences: list[Span], quotes: list[Span], claims:
         if holder is None and previous is not None and _next_paragraph(text, previous[0].end, quote.start):
             holder = previous[1]
         if holder is None and inside:
-            before = [claims[i] for i in range(inside[0]) if claims[i] is not None and claims[i].kind == "person"
+            before = [claims[i] for i in range(inside[0]) if claims[i] is not None and claims[i].kind in SPEAKING
                       and _next_paragraph(text, sentences[i].end, quote.start)]
             holder = before[-1] if before else None
         if holder is not None:
@@ -738,12 +762,12 @@ def attribute_holders(text: str, sentences: list[Span], quotes: list[Span], inde
 def first_person_speaker(text: str, sentences: list[Span], i: int, claims: list[Holder | None],
                          earlier: list[Holder]) -> Holder | None:
     """Unquoted first-person text is a speaker's words transcribed: the person the next two sentences
-    attribute ("... — emphasized X", "X shouted"), else the person who held the sentence before, within
+    attribute ("... — emphasized X", "X shouted"), else the one who held the sentence before, within
     the same paragraph or the next."""
     for j in range(i + 1, min(i + 3, len(sentences))):
         holder = claims[j]
-        if holder is not None and holder.kind == "person" and _next_paragraph(text, sentences[i].end, sentences[j].start):
+        if holder is not None and holder.kind in SPEAKING and _next_paragraph(text, sentences[i].end, sentences[j].start):
             return holder
-    if earlier and earlier[-1].kind == "person" and _next_paragraph(text, sentences[i - 1].end, sentences[i].start):
+    if earlier and earlier[-1].kind in SPEAKING and _next_paragraph(text, sentences[i - 1].end, sentences[i].start):
         return earlier[-1]
     return None

@@ -77,3 +77,12 @@ def test_batch_by_batch_facts_give_the_same_tables(frames, facts):
     assert per_batch["n"].sum() == len(frames[2])  # every stance row counted once
     for table in (agg.article_stance, agg.outlet_stance, agg.daily_stance, agg.holder_stance):
         pd.testing.assert_frame_equal(table(per_batch), table(facts))
+
+
+def test_unnamed_sources_count_as_quoted_voices_but_are_no_holder(frames):
+    documents, sentences, stances = frames
+    sentences = sentences.assign(holder=sentences["holder"].where(sentences.index != 5, "officials"),
+                                 holder_kind=sentences["holder_kind"].where(sentences.index != 5, "source"))
+    facts = agg.stance_facts(documents, sentences, stances)
+    assert "officials" not in set(agg.holder_stance(facts)["holder"])
+    assert agg.article_stance(facts).set_index(["doc_id", "voice"]).loc[("b", "quoted"), "n_favor"] == 1

@@ -90,6 +90,14 @@ def test_normalise_text_unicode_and_apostrophes():
     assert text == "NATO's role in Europe\n\nNextline"
 
 
+def test_mojibake_is_undone_so_quotes_keep_their_speaker():
+    # UTF-8 curly quotes once read as Windows-1252 (its undefined 0x9d kept as a control character)
+    garbled = "\u00e2\u20ac\u0153The talks failed,\u00e2\u20ac\x9d the envoy said."
+    assert normalise_text(garbled) == "\u201cThe talks failed,\u201d the envoy said."
+    right = "Caf\u00e9 \u00abNATO\u00bb \u2014 fine"
+    assert normalise_text(right) == right  # text that is right stays
+
+
 @pytest.mark.parametrize("text, language", [
     (BODY, "en"),
     ("Министр иностранных дел России заявил, что расширение НАТО недопустимо.", "ru"),

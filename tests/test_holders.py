@@ -150,16 +150,23 @@ def test_speakers_named_after_their_words_roles_first_and_criticised_speakers():
 BODIES_AND_UNNAMED_SOURCES = [
     ("Ruritania is hiding its arms spending, Valdoria's foreign intelligence service said on Monday.",
      "Valdoria's foreign intelligence service", "organisation"),
-    ("The drills are a provocation, the Ruritanian space agency said.", "Ruritanian space agency", "organisation"),
-    ("The Valdorian army said it had taken the village.", "Valdorian army", "organisation"),
+    ("The drills are a provocation, the Norwegian space agency said.", "Norwegian space agency", "organisation"),
+    ("The Finnish army said it had taken the village.", "Finnish army", "organisation"),
     ("The army continued its advance toward the river.", None, "outlet"),  # a body that acts does not speak
+    ("The army said the bridge was lost.", "army", "source"),  # no country, no name: not one body everywhere
     ("The talks have failed, the state news agency reported.", None, "outlet"),  # the outlet's source
     ("A bank said rates would rise.", None, "outlet"),  # names no one
     ("The alliance is a threat to the region, Valdorian officials said.", "Valdorian officials", "source"),
     ("A senior Ruritanian official said the deployment would go ahead.", "senior Ruritanian official", "source"),
     ("Its ministers met again and agreed on nothing.", None, "outlet"),  # acts, does not speak
+    ("Ruritanian diplomats said the talks had failed.", "Ruritanian diplomats", "source"),  # not the next name
+    ("\"We will not go back.\"", "Ruritanian diplomats", "source"),  # their quote goes on
+    ("Ivo Brandl said the alliance is a threat.", "Ivo Brandl", "person"),
+    ("The spokesmen said the summit was a success.", "spokesmen", "source"),  # not the last person who spoke
+    ("Dawn French said the show would return.", "Dawn French", "person"),  # a surname that is a demonym
     ("Valdoria's envoy warned the alliance against expansion.", "Anton Merkel", "person"),  # named next
     ("\"Expansion will only raise tension,\" Anton Merkel told reporters.", "Anton Merkel", "person"),
+    ("The deal is off, an aide to Merkel said.", "aide to Merkel", "source"),  # speaks for him, is not him
 ]
 
 
