@@ -53,7 +53,7 @@ class Person:
 class Holder:
     name: str
     role: str | None
-    kind: str  # person | organisation | source (an unnamed person or group: "a senior official") | outlet
+    kind: str  # person | organisation | source (unnamed: "a senior official", "officials", "the army") | outlet
 
 
 @lru_cache(maxsize=1)
@@ -110,6 +110,12 @@ def _role_before_pattern() -> re.Pattern:
         rf"(?:{'|'.join(h.title() for h in heads)}|{'|'.join(heads)}))[ \t]*,?[ \t]*$")  # one line only
 
 
+def speaks(mention: "Mention") -> bool:
+    """Whether the subject of this verb says something ("Kyiv says", "officials warned", "according to the
+    army") rather than acts ("Russia continues", "ministers agreed on", "the army advanced")."""
+    return mention.verb is None or mention.verb in speakers()["government_verbs"]
+
+
 def is_role_word(word: str) -> bool:
     """A role noun, singular or plural ('official', 'officials', 'spokesmen', 'deputies'), in lower case."""
     return word in speakers()["roles"] or is_plural_role(word)
@@ -121,6 +127,11 @@ def is_plural_role(word: str) -> bool:
     singular = (word[:-3] + "y" if word.endswith("ies") else word[:-3] + "man" if word.endswith("men")
                 else word[:-1] if word.endswith("s") else None)
     return word not in roles and singular in roles
+
+
+def _is_proxy(phrase: str) -> bool:
+    """A role that speaks for someone else ("an aide to Clinton", "the chancellor's spokesman")."""
+    return bool({w.lower().removesuffix("'s").removesuffix("’s") for w in phrase.split()} & speakers()["proxy_roles"])
 
 
 def role_before(text: str, start: int) -> str | None:
@@ -383,13 +394,18 @@ def _name_chain(token) -> list:
     return words
 
 
-def _role_text(token) -> str:
-    """The role phrase of a subject without its relative clauses and appositions."""
+def _phrase_tokens(token) -> list:
+    """The tokens of a subject's phrase without its relative clauses and appositions."""
     skip = set()
     for child in token.children:
         if child.dep_ in ("relcl", "appos", "acl", "punct", "advcl", "cc", "conj"):
             skip |= {t.i for t in child.subtree}
-    return " ".join(t.text for t in token.subtree if t.i not in skip)
+    return [t for t in token.subtree if t.i not in skip]
+
+
+def _role_text(token) -> str:
+    """The role phrase of a subject without its relative clauses and appositions."""
+    return " ".join(t.text for t in _phrase_tokens(token))
 
 
 def _appositive_role(token) -> str | None:
@@ -402,7 +418,7 @@ def _appositive_role(token) -> str | None:
 def _country_of(token) -> str | None:
     """The country a subject belongs to: 'Ukraine's Foreign Ministry', 'the Ukrainian Foreign Ministry'."""
     tables = speakers()
-    for child in token.subtree:
+    for child in _phrase_tokens(token):
         word = child.text.lower().removesuffix("'s").removesuffix("’s")
         if child.i != token.i and (word in tables["places"] or word in tables["demonyms"]):
             return tables["places"].get(word) or tables["demonyms"].get(word)
@@ -433,7 +449,7 @@ def mention_of(token, offset: int) -> Mention | None:
     definite = any(c.dep_ == "poss" or c.lower_ == "the" for c in token.children)
     if lower in speakers()["institutions"] and _pos(token) == "NOUN" and not media and \
             (definite or _country_of(token)):
-        identified = _country_of(token) or any(_pos(t) == "PROPN" for t in token.subtree if t.i != token.i)
+        identified = _country_of(token) or any(_pos(t) == "PROPN" for t in _phrase_tokens(token) if t.i != token.i)
         return Mention(re.sub(r" (['’]s)\b", r"\1", _role_text(token)), "institution" if identified else "group",
                        position)
     if _pos(token) != "PROPN" and not token.text[:1].isupper():
@@ -531,9 +547,8 @@ class HolderResolver:
             before = [p for pos, p in self.mentions if pos < mention.position]
             return self._person(before[-1]) if before else None
         if mention.kind == "role":
-            if set(mention.text.lower().split()) & speakers()["proxy_roles"] and "," not in mention.text and \
-                    self.index.people_in(mention.text):  # "an aide to Clinton", "Putin's spokesman": not Clinton, Putin
-                return self._group(mention)  # ("the spokesman, Ivo Brandl," names the speaker)
+            if _is_proxy(mention.text) and self.index.people_in(mention.text.split(",")[0]):
+                return self._group(mention)  # "an aide to Clinton", "Putin's spokesman": not Clinton, not Putin
             named = self._by_name(Mention(mention.text, "name", mention.position))
             if named is not None and named.kind == "person":
                 return named
@@ -542,8 +557,7 @@ class HolderResolver:
             return self._ministry(mention)
         if mention.kind == "group":
             return self._group(mention)
-        if mention.kind == "institution" and mention.verb is not None and \
-                mention.verb not in speakers()["government_verbs"]:
+        if mention.kind == "institution" and not speaks(mention):
             return None  # "the army continued its advance": the body acts, nobody speaks
         if mention.kind in ("organisation", "institution"):
             return Holder(re.sub(r"^the\s+", "", mention.text, flags=re.I), None, "organisation")
@@ -553,9 +567,7 @@ class HolderResolver:
     def _group(mention: Mention) -> Holder | None:
         """An unnamed source ("Russian officials", "the army", "an aide to Clinton") when the verb is one of
         speech; "ministers agreed on nothing" is an act, and nobody speaks."""
-        if mention.verb is not None and mention.verb not in speakers()["government_verbs"]:
-            return None
-        return Holder(source_name(mention.text), None, "source")
+        return Holder(source_name(mention.text), None, "source") if speaks(mention) else None
 
     def _by_name(self, mention: Mention) -> Holder | None:
         people = self.index.people_in(mention.text) or [
@@ -579,7 +591,7 @@ class HolderResolver:
         name = " ".join(words)
         tables = speakers()
         if name.lower() in tables["places"]:
-            if mention.verb is not None and mention.verb not in tables["government_verbs"]:
+            if not speaks(mention):
                 return None  # "Brazil has refused requests": the country acts, no government speaks
             return Holder(f"Government of {tables['places'][name.lower()]}", None, "organisation")
         if not words or name.lower() in tables["demonyms"] or _CALENDAR.match(name):
@@ -604,7 +616,8 @@ class HolderResolver:
                 best, best_score = holder, score
         if best is not None:
             return best
-        if self.last_speaker and self.last_speaker.kind == "person" and re.match(r"^(?:the|this)\s", phrase, re.I):
+        if self.last_speaker and self.last_speaker.kind == "person" and re.match(r"^(?:the|this)\s", phrase, re.I) \
+                and not _is_proxy(phrase):  # "the envoy added" is who just spoke; "the spokesman" is not
             return self.last_speaker
         return None
 
@@ -655,7 +668,7 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
     unnamed: list[tuple[int, str]] = []  # sentences whose speaker is a role nobody fits yet
     roles_left: dict[int, str] = {}  # those that speak: an unnamed source if nobody is named later
     for i, sentence in enumerate(sentences):
-        holder = None
+        holder, mention = None, None
         if i in parsed:
             start, doc = parsed[i]
             quoted = [(max(q.start, start) - start, min(q.end, sentence.end) - start)
@@ -664,16 +677,17 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
             holder = resolver.resolve(mention) if mention else None
             if holder is None and mention is not None and mention.kind == "role":
                 unnamed.append((i, mention.text))
-                if mention.verb is None or mention.verb in speakers()["government_verbs"]:
+                if speaks(mention):
                     roles_left[i] = mention.text  # a speech verb: "an official said", not "the envoy met"
         source = _SOURCE_LINE.match(text[sentence.start:sentence.end])
         if source:
             holder = resolver.resolve(Mention(source.group("who"), "name", sentence.start + source.start("who")))
         if holder is not None and holder.kind == "person":
             resolver.last_speaker = holder
-            for j, role in unnamed:
-                if later_named(text, sentences[j], sentence, i - j, role, holder):
-                    claims[j] = holder
+            if source or (mention is not None and mention.kind in ("name", "known name")):  # named, not "he"
+                for j, role in unnamed:
+                    if later_named(text, sentences[j], sentence, i - j, role, holder):
+                        claims[j] = holder
             unnamed = []
         claims.append(holder)
     for i, role in roles_left.items():
@@ -682,11 +696,14 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
     return claims
 
 
+_SOURCE_OPENERS = _DETERMINERS | {"one", "two", "three", "other", "its", "their", "his", "her"}
+
+
 def source_name(role: str) -> str:
     """An unnamed source as the text describes it: 'a senior U.S. official' -> 'senior U.S. official'."""
-    role = re.sub(r" on \w+day\b.*", "", role)  # "World leaders on Thursday"
+    role = re.sub(r" on \w+day\b.*", "", role.split(" ,")[0])  # "World leaders on Thursday", "an aide to X, who"
     words = re.sub(r" (['’]s)\b", r"\1", role).split() or [role]
-    while len(words) > 1 and (words[0].lower() in _DETERMINERS or words[0].lower() in ("one", "two", "three", "other")):
+    while len(words) > 1 and words[0].lower() in _SOURCE_OPENERS:
         words = words[1:]
     if is_role_word(words[0].lower()):
         words[0] = words[0].lower()  # "Analysts said" at a sentence start
@@ -762,11 +779,11 @@ def attribute_holders(text: str, sentences: list[Span], quotes: list[Span], inde
 def first_person_speaker(text: str, sentences: list[Span], i: int, claims: list[Holder | None],
                          earlier: list[Holder]) -> Holder | None:
     """Unquoted first-person text is a speaker's words transcribed: the person the next two sentences
-    attribute ("... — emphasized X", "X shouted"), else the one who held the sentence before, within
+    attribute ("... — emphasized X", "X shouted"), else the person or source who held the sentence before, within
     the same paragraph or the next."""
     for j in range(i + 1, min(i + 3, len(sentences))):
         holder = claims[j]
-        if holder is not None and holder.kind in SPEAKING and _next_paragraph(text, sentences[i].end, sentences[j].start):
+        if holder is not None and holder.kind == "person" and _next_paragraph(text, sentences[i].end, sentences[j].start):
             return holder
     if earlier and earlier[-1].kind in SPEAKING and _next_paragraph(text, sentences[i - 1].end, sentences[i].start):
         return earlier[-1]

@@ -167,6 +167,13 @@ BODIES_AND_UNNAMED_SOURCES = [
     ("Valdoria's envoy warned the alliance against expansion.", "Anton Merkel", "person"),  # named next
     ("\"Expansion will only raise tension,\" Anton Merkel told reporters.", "Anton Merkel", "person"),
     ("The deal is off, an aide to Merkel said.", "aide to Merkel", "source"),  # speaks for him, is not him
+    ("A senior Ruritanian official said the deal is off.", "senior Ruritanian official", "source"),
+    ("He added that nothing would change.", "Anton Merkel", "person"),  # "he" does not name the official
+    ("We will never give in to pressure.", "Anton Merkel", "person"),  # who held the sentence before
+    ("Valdorian officials said the talks would resume.", "Valdorian officials", "source"),  # not the one before
+    ("An aide to Merkel, who left office in May, said talks were over.", "aide to Merkel", "source"),
+    ("The spokesman said more talks would follow.", "spokesman", "source"),  # not the last to speak, Merkel
+    ("Its army said the bridge was lost.", "army", "source"),
 ]
 
 
