@@ -97,7 +97,7 @@ def _spacy_package():
 
 def surname_key(name: str) -> str:
     """'Sergey Lavrov', 'Sergei Lavrov' and 'Lavrov's' share a key; so do 'Zelenskyy', 'Zelenskyi' and 'Zelensky'."""
-    last = re.sub(r"['’]s$", "", name.split()[-1]).lower()
+    last = _without_possessive(name.split()[-1]).lower()
     last = re.sub(r"(?:yy|yi|iy|ii)$", "y", last)
     return re.sub(r"(.)\1+", r"\1", last)
 
@@ -131,7 +131,16 @@ def is_plural_role(word: str) -> bool:
 
 def _is_proxy(phrase: str) -> bool:
     """A role that speaks for someone else ("an aide to Clinton", "the chancellor's spokesman")."""
-    return bool({w.lower().removesuffix("'s").removesuffix("’s") for w in phrase.split()} & speakers()["proxy_roles"])
+    return bool({_without_possessive(w.lower()) for w in phrase.split()} & speakers()["proxy_roles"])
+
+
+def _without_possessive(word: str) -> str:
+    return re.sub(r"['’]s$", "", word)
+
+
+def _glue_possessives(phrase: str) -> str:
+    """Token text joined by spaces, with possessives back on their word: "Germany 's army" -> "Germany's army"."""
+    return re.sub(r" (['’]s)\b", r"\1", phrase)
 
 
 def role_before(text: str, start: int) -> str | None:
@@ -228,7 +237,7 @@ def name_keys(text: str) -> set[str]:
 def person_mentions(text: str, ner_doc, offset: int = 0) -> list[dict]:
     """The people spaCy finds in a part of text that starts at `offset`, each with the role written
     before the name."""
-    return [{"name": re.sub(r"['’]s$", "", ent.text.strip()), "role": role_before(text, offset + ent.start_char)}
+    return [{"name": _without_possessive(ent.text.strip()), "role": role_before(text, offset + ent.start_char)}
             for ent in ner_doc.ents if ent.label_ == "PERSON"]
 
 
@@ -242,7 +251,7 @@ def name_runs(text: str) -> list[Span]:
     runs: list[Span] = []
     run: list[tuple[str, int, int]] = []
     for match in [*re.finditer(r"\S+", text), None]:
-        word = re.sub(r"['’]s$", "", match.group(0).strip(_EDGE_PUNCTUATION)) if match else ""
+        word = _without_possessive(match.group(0).strip(_EDGE_PUNCTUATION)) if match else ""
         if word and (_NAME_WORD.match(word) or word in NAME_PARTICLES):
             run.append((word, match.start(), match.end()))
             continue
@@ -419,7 +428,7 @@ def _country_of(token) -> str | None:
     """The country a subject belongs to: 'Ukraine's Foreign Ministry', 'the Ukrainian Foreign Ministry'."""
     tables = speakers()
     for child in _phrase_tokens(token):
-        word = child.text.lower().removesuffix("'s").removesuffix("’s")
+        word = _without_possessive(child.text.lower())
         if child.i != token.i and (word in tables["places"] or word in tables["demonyms"]):
             return tables["places"].get(word) or tables["demonyms"].get(word)
     return None
@@ -446,12 +455,11 @@ def mention_of(token, offset: int) -> Mention | None:
     determined = any(c.dep_ in ("det", "poss") for c in token.children)
     if is_role_word(lower) and (determined or _pos(token) == "NOUN"):
         return Mention(_role_text(token), "group" if is_plural_role(lower) else "role", position)
-    definite = any(c.dep_ == "poss" or c.lower_ == "the" for c in token.children)
-    if lower in speakers()["institutions"] and _pos(token) == "NOUN" and not media and \
-            (definite or _country_of(token)):
-        identified = _country_of(token) or any(_pos(t) == "PROPN" for t in _phrase_tokens(token) if t.i != token.i)
-        return Mention(re.sub(r" (['’]s)\b", r"\1", _role_text(token)), "institution" if identified else "group",
-                       position)
+    if lower in speakers()["institutions"] and _pos(token) == "NOUN" and not media:
+        country = _country_of(token)
+        if country or any(c.dep_ == "poss" or c.lower_ == "the" for c in token.children):  # not "a bank"
+            identified = country or any(_pos(t) == "PROPN" for t in _phrase_tokens(token) if t.i != token.i)
+            return Mention(_glue_possessives(_role_text(token)), "institution" if identified else "group", position)
     if _pos(token) != "PROPN" and not token.text[:1].isupper():
         return None
     chain = " ".join(w.text for w in _name_chain(token))
@@ -702,7 +710,7 @@ _SOURCE_OPENERS = _DETERMINERS | {"one", "two", "three", "other", "its", "their"
 def source_name(role: str) -> str:
     """An unnamed source as the text describes it: 'a senior U.S. official' -> 'senior U.S. official'."""
     role = re.sub(r" on \w+day\b.*", "", role.split(" ,")[0])  # "World leaders on Thursday", "an aide to X, who"
-    words = re.sub(r" (['’]s)\b", r"\1", role).split() or [role]
+    words = _glue_possessives(role).split() or [role]
     while len(words) > 1 and words[0].lower() in _SOURCE_OPENERS:
         words = words[1:]
     if is_role_word(words[0].lower()):
