@@ -1,7 +1,8 @@
 """Ingest: turn every file under the raw folder into document rows, setting aside what cannot be read.
 
 Supported: .txt (first non-empty line is the title), .html/.htm (main text via trafilatura),
-.jsonl/.ndjson, .csv and .parquet exports with text/title/date/url/source columns.
+.json (one article, a list of them, or a list under "articles"/"data"/...), .jsonl/.ndjson, .csv
+and .parquet exports with text/title/date/url/source columns.
 Nothing here executes input: no pickle, no eval, HTML scripts are dropped by the extractor,
 and paths or URLs found in the input are only recorded, never opened or written.
 """
@@ -30,7 +31,7 @@ from stancewatch.tasks.ids import doc_id_for
 
 log = logging.getLogger("stancewatch.ingest")
 
-SUPPORTED_SUFFIXES = {".txt", ".text", ".html", ".htm", ".jsonl", ".ndjson", ".csv", ".parquet"}
+SUPPORTED_SUFFIXES = {".txt", ".text", ".html", ".htm", ".json", ".jsonl", ".ndjson", ".csv", ".parquet"}
 # Column names accepted in structured exports, first match wins.
 FIELD_ALIASES = {
     "text": ("text", "content", "body", "article", "maintext"),
@@ -39,6 +40,8 @@ FIELD_ALIASES = {
     "url": ("url", "link"),
     "source": ("source", "outlet", "publisher", "site", "source_domain"),
 }
+# Keys under which a .json export keeps its list of articles (news APIs and scrapers use these).
+JSON_LIST_KEYS = ("articles", "data", "results", "items", "documents", "records")
 
 
 @dataclass
@@ -233,6 +236,21 @@ def _read_jsonl(text: str, path: str, encoding: str) -> list[RawDocument | Rejec
     return out
 
 
+def _read_json(text: str, path: str, encoding: str) -> list[RawDocument | Reject]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [Reject(path, "malformed", f"not valid JSON: {exc.msg} (line {exc.lineno})")]
+    if isinstance(data, dict):
+        listed = next((data[key] for key in JSON_LIST_KEYS if isinstance(data.get(key), list)), None)
+        if listed is None:
+            return [_from_record(data, path, "json", encoding)]
+        data = listed
+    if not isinstance(data, list):
+        return [Reject(path, "malformed", f"expected an object or a list of objects, got {type(data).__name__}")]
+    return [_from_record(record, f"{path}:{number}", "json", encoding) for number, record in enumerate(data, start=1)]
+
+
 def _read_csv(text: str, path: str, encoding: str) -> list[RawDocument | Reject]:
     out: list[RawDocument | Reject] = []
     csv.field_size_limit(1 << 30)
@@ -259,7 +277,7 @@ def _read_parquet(path: Path) -> list[RawDocument | Reject]:
             for i, record in enumerate(frame.to_dict(orient="records"))]
 
 
-_TEXT_READERS = {".txt": _read_txt, ".text": _read_txt, ".html": _read_html, ".htm": _read_html,
+_TEXT_READERS = {".txt": _read_txt, ".text": _read_txt, ".html": _read_html, ".htm": _read_html, ".json": _read_json,
                  ".jsonl": _read_jsonl, ".ndjson": _read_jsonl, ".csv": _read_csv}
 
 

@@ -55,6 +55,21 @@ def test_jsonl_bad_line_rejects_only_that_line(tmp_path):
     assert rejects.loc[0, "source"].endswith("export.jsonl:2")
 
 
+def test_json_exports_one_article_a_list_or_a_wrapped_list(tmp_path):
+    (tmp_path / "one.json").write_text(json.dumps({"headline": "Single", "body": ARTICLE + " single"}), encoding="utf-8")
+    (tmp_path / "list.json").write_text(json.dumps([{"text": ARTICLE + " first", "title": "First"}, "not an object"]),
+                                        encoding="utf-8")
+    (tmp_path / "api.json").write_text(json.dumps({"status": "ok", "articles": [
+        {"content": ARTICLE + " wrapped", "title": "Wrapped", "source": "Reuters"}]}), encoding="utf-8")
+    (tmp_path / "broken.json").write_text('{"text": "unterminated', encoding="utf-8")
+    docs, rejects = _ingest(tmp_path)
+    assert sorted(docs["title"]) == ["First", "Single", "Wrapped"]
+    assert set(docs["source_format"]) == {"json"}
+    assert docs.set_index("title").loc["Wrapped", "source"] == "Reuters"
+    assert sorted(zip(rejects["source"].map(lambda s: s.rsplit("/", 1)[-1]), rejects["reason"])) == [
+        ("broken.json", "malformed"), ("list.json:2", "malformed")]
+
+
 def test_csv_and_parquet_exports(tmp_path):
     (tmp_path / "a.csv").write_text(f'text,title,url\n"{ARTICLE} csv",CSV title,http://x/1\n"short,row\n',
                                     encoding="utf-8")
