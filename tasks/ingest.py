@@ -243,7 +243,7 @@ def _read_json(text: str, path: str, encoding: str) -> list[RawDocument | Reject
         return [Reject(path, "malformed", f"not valid JSON: {exc.msg} (line {exc.lineno})")]
     if isinstance(data, dict):
         listed = next((data[key] for key in JSON_LIST_KEYS if isinstance(data.get(key), list)), None)
-        if listed is None:
+        if listed is None or _pick(data, "text") is not None:  # an article may carry a list of its own
             return [_from_record(data, path, "json", encoding)]
         data = listed
     if not isinstance(data, list):

@@ -56,7 +56,8 @@ def test_jsonl_bad_line_rejects_only_that_line(tmp_path):
 
 
 def test_json_exports_one_article_a_list_or_a_wrapped_list(tmp_path):
-    (tmp_path / "one.json").write_text(json.dumps({"headline": "Single", "body": ARTICLE + " single"}), encoding="utf-8")
+    (tmp_path / "one.json").write_text(json.dumps({"headline": "Single", "body": ARTICLE + " single",
+                                                   "items": ["tags", "of", "the", "article"]}), encoding="utf-8")
     (tmp_path / "list.json").write_text(json.dumps([{"text": ARTICLE + " first", "title": "First"}, "not an object"]),
                                         encoding="utf-8")
     (tmp_path / "api.json").write_text(json.dumps({"status": "ok", "articles": [
