@@ -64,6 +64,13 @@ _MACHINE_TRANSLATION = re.compile(r"(?:translated\s+automatically|automatically\
 _CHROME_WORDS = re.compile(r"\b(?:cookies?|privacy|consent|subscri\w+|newsletter|sign\s+(?:up|in)|log\s*in|"
                            r"e-?mail\s+address|advertis\w+|all\s+rights\s+reserved|skip\s+to|navigation|"
                            r"accessibility|personal\s+(?:data|information))\b", re.I)
+# That vocabulary is also news ("freedom of navigation", "privacy rules", "advertising campaign"): a line in
+# it is furniture only when it is no sentence, speaks to the reader or calls for a click, outside quotes.
+_TO_THE_READER = re.compile(r"\b(?:you|your|yours)\b|(?:^|[.!?:]\s+)\W*(?:sign\s+(?:up|in)|log\s*in|subscribe|register|"
+                            r"click|accept|manage|opt\s+(?:out|in)|do\s+not\s+sell|enter|follow|skip|read)\b", re.I)
+_ALWAYS_CHROME = re.compile(r"all\s+rights\s+reserved|©|\bskip\s+to\b", re.I)
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|``.*?''|«[^»]*»")
+_SENTENCE_END = (".", "!", "?", "»", "”", '"', "'")
 # Opinion pages name their section: in the title ("Opinion: ...", "... | Opinion | The Planet", "...: The
 # Daily editorial"), in a breadcrumb at the top of the page ("Home / Opinion / Editorials"), or in a
 # folder of the URL path ("/opinion/2024/05/slug").
@@ -290,13 +297,17 @@ def strip_boilerplate(text: str) -> tuple[str, dict]:
 
 def is_chrome_line(line: str) -> bool:
     """A line that is page furniture by its form: no words (captchas, counters), a short unpunctuated
-    label (menus, buttons, link rails, "Loading ..."), or a short text in the vocabulary of banners and forms."""
+    label (menus, buttons, link rails, "Loading ..."), or a short text in the vocabulary of banners and
+    forms that is no sentence or addresses the reader (a news sentence about privacy or advertising stays)."""
     words = re.findall(r"[^\W\d_]+", line)
     if sum(len(w) for w in words) <= 2:
         return True
-    if len(words) <= 6 and (not line.endswith((".", "!", "?", "»", "”", '"', "'")) or re.search(r"(?:\.\.\.|…)$", line)):
+    if len(words) <= 6 and (not line.endswith(_SENTENCE_END) or re.search(r"(?:\.\.\.|…)$", line)):
         return True
-    return len(words) <= 40 and bool(_CHROME_WORDS.search(line))
+    if len(words) > 40 or not _CHROME_WORDS.search(line):
+        return False
+    return (not line.endswith(_SENTENCE_END) or bool(_ALWAYS_CHROME.search(line))
+            or bool(_TO_THE_READER.search(_QUOTED.sub(" ", line))))
 
 
 def _is_trailing_furniture(line: str) -> bool:
