@@ -54,6 +54,8 @@ _BOILERPLATE_LINE = re.compile(r"""^(?:
     | (?:photo|image|picture|video|credit)s?\s*(?:credit)?\s*:.{0,120}
     | (?:all\s+rights\s+reserved|©|\(c\)\s).{0,120}
     | (?:hour|time|updated|published)\s*:\s*\d{1,2}:\d{2}.{0,10}
+    | (?:additional\s+)?(?:reporting|writing|editing|compiled|edited|written)\s+by\s+(?-i:[A-Z])[^.!?]{0,160}\.?
+    | .{0,120}\bcontributed(?:\s+reporting)?\s+to\s+this\s+(?:report|story|article)\.?
 )$""", re.I | re.X)
 # A teaser heading: the line itself and the headline after it go.
 _TEASER_HEADING = re.compile(r"^(?:related|read\s+more|see\s+also|also\s+read|recommended|don'?t\s+miss)\s*:?\s*$", re.I)

@@ -37,6 +37,8 @@ def test_parse_date_formats(text, expected):
     "By clicking \"Accept\", you consent to the use of cookies by the publisher and its partners.",
     "The Morning Brief newsletter is the news you need before breakfast. Sign up here.",
     "Do Not Sell or Share My Personal Information", "Copyright © 2024 Example Media Ltd. All rights reserved.",
+    "Reporting by Anna Novak and Piotr Lis; Editing by John Miller",
+    "Associated Press writer Jan Kowal in Warsaw contributed to this report.",
 ])
 def test_boilerplate_lines_are_removed(line):
     body, _ = strip_boilerplate(f"{BODY}\n\n{line}\n\n{BODY}")
