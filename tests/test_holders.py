@@ -105,6 +105,19 @@ def test_spellings_of_one_person_merge_to_the_shortest_transliteration():
     assert index.find("Tuesday") is None and index.find("Olena").canonical == "Olena Zelensky"
 
 
+def test_preferred_spellings_from_config_win_over_the_corpus_spelling():
+    from stancewatch.tasks.holders import index_people
+
+    index = index_people([[{"name": "Sergey Lavrov", "role": None}, {"name": "Dmitri S. Peskov", "role": None},
+                           {"name": "Tayyip Erdogan", "role": None}, {"name": "Daniil Medvedev", "role": None},
+                           {"name": "Olena Zelenskyy", "role": None}]])
+    assert index.find("Lavrov").canonical == "Sergei Lavrov"  # configs/speakers.yaml preferred_names
+    assert index.find("Peskov").canonical == "Dmitry Peskov"  # middle initial ignored
+    assert index.find("Erdogan").canonical == "Recep Tayyip Erdoğan"
+    assert index.find("Medvedev").canonical == "Daniil Medvedev"  # another person of the same surname
+    assert index.find("Zelenskyy").canonical == "Olena Zelenskyy"  # only listed full names are respelled
+
+
 def test_outlet_from_credit_lines_not_from_cited_agencies():
     from stancewatch.tasks.clean import clean_document
 
