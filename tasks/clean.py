@@ -37,6 +37,10 @@ _DATE_PATTERNS = [
     (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s+(\d{{4}})\b", re.I), ("d", "mon", "y")),
 ]
 
+# A wire credit: "Reporting by Jane Roe in Washington, D.C.; Editing by John Doe", names in capitals only.
+_NAMES = r"(?-i:[A-Z][\w.'’-]*)(?:\s+(?-i:[A-Z][\w.'’-]*))*(?:(?:\s*,\s*|\s+and\s+|\s+in\s+|\s+from\s+)" \
+         r"(?-i:[A-Z][\w.'’-]*)(?:\s+(?-i:[A-Z][\w.'’-]*))*)*"
+_CREDIT = rf"(?:additional\s+)?(?:reporting|writing|editing|compiled|edited|written)\s+by\s+{_NAMES}"
 # Whole lines that are page furniture, never article text.
 _BOILERPLATE_LINE = re.compile(r"""^(?:
       share(?:\s+(?:this|on))?(?:\s+(?:article|story|post))?(?:\s+on\s+\w+)?
@@ -54,9 +58,9 @@ _BOILERPLATE_LINE = re.compile(r"""^(?:
     | (?:photo|image|picture|video|credit)s?\s*(?:credit)?\s*:.{0,120}
     | (?:all\s+rights\s+reserved|©|\(c\)\s).{0,120}
     | (?:hour|time|updated|published)\s*:\s*\d{1,2}:\d{2}.{0,10}
-    | (?:additional\s+)?(?:reporting|writing|editing|compiled|edited|written)\s+by\s+(?-i:[A-Z])[^.!?]{0,160}\.?
-    | .{0,120}\bcontributed(?:\s+reporting)?\s+to\s+this\s+(?:report|story|article)\.?
-)$""", re.I | re.X)
+    | \(?{credit}(?:\s*[;,]\s*{credit})*\)?\.?
+    | .{0,300}\bcontributed(?:\s+reporting)?\s+(?:to\s+this\s+(?:report|story|article)|from\s+{names})\.?
+)$""".replace("{credit}", _CREDIT).replace("{names}", _NAMES), re.I | re.X)
 # A teaser heading: the line itself and the headline after it go.
 _TEASER_HEADING = re.compile(r"^(?:related|read\s+more|see\s+also|also\s+read|recommended|don'?t\s+miss)\s*:?\s*$", re.I)
 # Photo captions credit a photographer or an account: "..., June 21, 2024. Photo: X/ @user".
@@ -70,8 +74,11 @@ _CHROME_WORDS = re.compile(r"\b(?:cookies?|privacy|consent|subscri\w+|newsletter
 # it is furniture only when it is no sentence, speaks to the reader or calls for a click, outside quotes.
 _TO_THE_READER = re.compile(r"\b(?:you|your|yours)\b|(?:^|[.!?:]\s+)\W*(?:sign\s+(?:up|in)|log\s*in|subscribe|register|"
                             r"click|accept|manage|opt\s+(?:out|in)|do\s+not\s+sell|enter|follow|skip|read)\b", re.I)
-_ALWAYS_CHROME = re.compile(r"all\s+rights\s+reserved|©|\bskip\s+to\b", re.I)
-_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|``.*?''|«[^»]*»")
+_ALWAYS_CHROME = re.compile(r"all\s+rights\s+reserved|©|\bskip\s+to\b|\bwe\s+(?:and\s+our\s+partners\s+)?use\s+cookies|"
+                            r"\bthis\s+(?:site|website|page)\b|recaptcha|terms\s+of\s+(?:service|use)|"
+                            r"\bfor\s+subscribers\b|\bsubscribers\s+only\b", re.I)
+# Quotes, and a quote left open to the end of the line (its paragraph goes on in the next).
+_QUOTED = re.compile(r"“[^”]*(?:”|$)|\"[^\"]*(?:\"|$)|‘[^’]*’|``.*?(?:''|$)|«[^»]*(?:»|$)")
 _SENTENCE_END = (".", "!", "?", "»", "”", '"', "'")
 # Opinion pages name their section: in the title ("Opinion: ...", "... | Opinion | The Planet", "...: The
 # Daily editorial"), in a breadcrumb at the top of the page ("Home / Opinion / Editorials"), or in a

@@ -105,11 +105,22 @@ def plain_name(name: str) -> str:
     return re.sub(r"\s+", " ", "".join(c for c in decomposed if not unicodedata.combining(c))).strip().casefold()
 
 
+# Letters NFKD keeps whole, written without their stroke in English copy ("Radoslaw", "Store").
+_ASCII_LETTERS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "æ": "ae", "ß": "ss", "ı": "i"})
+
+
 def name_key(name: str) -> str:
-    """plain_name without middle initials ('Dmitri S. Peskov' = 'Dmitri Peskov'): how preferred_names match."""
-    words = plain_name(name).split()
+    """plain_name with struck letters folded and without middle initials ('Dmitri S. Peskov' = 'Dmitri
+    Peskov', 'Radosław' = 'Radoslaw'): how preferred_names match."""
+    words = plain_name(name).translate(_ASCII_LETTERS).split()
     kept = [w for w in words if not re.fullmatch(r"\w\.?", w)]
     return " ".join(kept if len(kept) >= 2 else words)
+
+
+@lru_cache(maxsize=65536)
+def preferred_name(name: str) -> str:
+    """The spelling configs/speakers.yaml prefers for this person (preferred_names), else the name as written."""
+    return speakers()["preferred_names"].get(name_key(name), name)
 
 
 def surname_key(name: str) -> str:
@@ -193,8 +204,8 @@ class PersonIndex:
     """People named in full across the corpus, keyed by surname, with their preferred spelling and role.
 
     A single name word that is not a known surname ("Lula", "Xi") finds the one person whose full name
-    holds it. Of the spellings of one person, the one configs/speakers.yaml prefers wins (preferred_names),
-    else the shortest surname (Zelensky over Zelenskyy), then the most frequent.
+    holds it. Of the spellings of one person, the shortest surname wins (Zelensky over Zelenskyy), then
+    the most frequent, written as configs/speakers.yaml prefers (preferred_name).
     """
 
     def __init__(self) -> None:
@@ -225,12 +236,7 @@ class PersonIndex:
         if key is None:
             return None
         spellings = self._spellings[key]
-        preferred = Counter()  # configs/speakers.yaml preferred_names, when the corpus uses one of them
-        for spelling, count in spellings.items():
-            if (name := speakers()["preferred_names"].get(name_key(spelling))) is not None:
-                preferred[name] += count
-        canonical = preferred.most_common(1)[0][0] if preferred else \
-            min(spellings, key=lambda n: (len(n.split()[-1]), -spellings[n], n))
+        canonical = preferred_name(min(spellings, key=lambda n: (len(n.split()[-1]), -spellings[n], n)))
         roles = self._roles.get(key)
         return Person(canonical, roles.most_common(1)[0][0] if roles else None)
 
@@ -567,7 +573,7 @@ class HolderResolver:
         self.local: list[tuple[int, Person]] = []  # people named in full here whom NER missed
 
     def _person(self, person: Person) -> Holder:
-        return Holder(person.canonical, self.roles.get(person.canonical) or person.role, "person")
+        return Holder(preferred_name(person.canonical), self.roles.get(person.canonical) or person.role, "person")
 
     def resolve(self, mention: Mention) -> Holder | None:
         """A holder for a subject mention ("Lavrov", "he", "the foreign minister", "the Kremlin", "Kyiv")."""
@@ -632,7 +638,7 @@ class HolderResolver:
             role = mention.role or mention.text[:max(mention.text.rfind(name), 0)].strip(" ,") or None
             self.local.append((mention.position, Person(name, role)))
             self.mentions = sorted(self.mentions + [(mention.position, Person(name, role))], key=lambda m: m[0])
-            return Holder(name, role, "person")
+            return Holder(preferred_name(name), role, "person")
         return Holder(re.sub(r"^the\s+", "", mention.text, flags=re.I), None, "organisation")
 
     def _by_role(self, phrase: str, position: int) -> Holder | None:

@@ -178,12 +178,28 @@ def displayable(path: Path | str) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
+def _field_key(name) -> str:
+    """'published_at', 'publishedAt' and 'Published-At' are one field."""
+    return re.sub(r"[\s_-]+", "", str(name)).lower()
+
+
+def _as_text(value) -> str | None:
+    """A field's text: a string or number as is, a list of strings as paragraphs, an object by its name
+    (news APIs write the source as {"id": ..., "name": ...}); anything else has no text."""
+    if isinstance(value, dict):
+        value = value.get("name")
+    elif isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        value = "\n\n".join(value)
+    if value is None or isinstance(value, (dict, list)) or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return str(value) if str(value).strip() else None
+
+
 def _pick(record: dict, name: str) -> str | None:
-    lowered = {str(k).strip().lower(): v for k, v in record.items()}
+    fields = {_field_key(k): v for k, v in record.items()}
     for alias in FIELD_ALIASES[name]:
-        value = lowered.get(alias)
-        if value is not None and not (isinstance(value, float) and pd.isna(value)) and str(value).strip():
-            return str(value)
+        if (text := _as_text(fields.get(_field_key(alias)))) is not None:
+            return text
     return None
 
 
@@ -248,6 +264,8 @@ def _read_json(text: str, path: str, encoding: str) -> list[RawDocument | Reject
         data = listed
     if not isinstance(data, list):
         return [Reject(path, "malformed", f"expected an object or a list of objects, got {type(data).__name__}")]
+    if not data:
+        return [Reject(path, "empty", "the JSON list holds no articles")]
     return [_from_record(record, f"{path}:{number}", "json", encoding) for number, record in enumerate(data, start=1)]
 
 

