@@ -73,7 +73,7 @@ def speakers() -> dict:
     return {**data, "places": places, "demonyms": demonyms, "verbs": set(data["reporting_verbs"]),
             "preferred_names": preferred,
             "government_verbs": set(data["government_verbs"]),
-            "roles": set(data["role_heads"]), "not_in_names": set(data["not_in_names"]),
+            "roles": set(data["role_heads"]), "generic_roles": set(data["generic_roles"]), "not_in_names": set(data["not_in_names"]),
             "institutions": set(data["institution_heads"]), "proxy_roles": set(data["proxy_roles"])}
 
 
@@ -164,6 +164,11 @@ def _is_proxy(phrase: str) -> bool:
 
 def _without_possessive(word: str) -> str:
     return re.sub(r"['’]s$", "", word)
+
+
+def _organisation(phrase: str) -> "Holder":
+    """A body that holds a stance, named as the text writes it ("Russia's Gazprom", "Foreign Ministry")."""
+    return Holder(_glue_possessives(re.sub(r"^the\s+", "", phrase, flags=re.I)), None, "organisation")
 
 
 def _glue_possessives(phrase: str) -> str:
@@ -323,7 +328,13 @@ def _role_words(role: str) -> set[str]:
     role = role.lower()
     for phrase, meaning in speakers()["role_synonyms"].items():
         role = role.replace(phrase, meaning)
-    return set(re.findall(r"[a-z-]+", role)) - {"the", "of", "for", "and", "a", "an", "on", "this", "that", "its"}
+    words = set()
+    for word in re.findall(r"[a-z]+(?:-[a-z]+)*", role):
+        parts = word.split("-")
+        words.update(parts)  # "secretary-general" is "secretary general"
+        if not all(part in speakers()["roles"] for part in parts):
+            words.add(word)  # but "president-elect" is no president
+    return words - {"the", "of", "for", "and", "a", "an", "on", "this", "that", "its"}
 
 
 def role_score(mention: str, role: str | None) -> int:
@@ -428,6 +439,10 @@ def _name_chain(token) -> list:
             {w.i for w in words} | {token.i} and (_pos(token.doc[i]) == "PROPN" or token.doc[i].lower_ in NAME_PARTICLES):
         words.insert(0, token.doc[i])
         i -= 1
+    owner = token.doc[i - 1] if i >= 1 and token.doc[i].lower_ in ("'s", "’s") else None
+    if owner is not None and owner.dep_ == "poss" and owner.head.i == words[0].i and _pos(owner) == "PROPN" \
+            and owner.lower_ not in speakers()["places"] and len(words) == 1:
+        words = [owner, token.doc[i], *words]  # "People's Daily": a possessive inside one name
     return words
 
 
@@ -435,14 +450,32 @@ def _phrase_tokens(token) -> list:
     """The tokens of a subject's phrase without its relative clauses and appositions."""
     skip = set()
     for child in token.children:
-        if child.dep_ in ("relcl", "appos", "acl", "punct", "advcl", "cc", "conj"):
+        if child.dep_ in ("relcl", "appos", "acl", "punct", "advcl", "cc", "conj") and not _in_word(child):
             skip |= {t.i for t in child.subtree}
     return [t for t in token.subtree if t.i not in skip]
 
 
+def _in_word(token) -> bool:
+    """A hyphen inside a word ("secretary-general", "president-elect"), not a dash between words."""
+    return token.tag_ == "HYPH" and not token.whitespace_ and token.i > 0 and not token.doc[token.i - 1].whitespace_
+
+
+def _hyphen_parts(token) -> list[str]:
+    """The lower-case parts of the hyphenated word a token ends ("president-elect" at "elect"), else [it]."""
+    parts, i = [token.lower_], token.i
+    while i >= 2 and _in_word(token.doc[i - 1]):
+        parts.insert(0, token.doc[i - 2].lower_)
+        i -= 2
+    return parts
+
+
 def _role_text(token) -> str:
-    """The role phrase of a subject without its relative clauses and appositions."""
-    return " ".join(t.text for t in _phrase_tokens(token))
+    """The role phrase of a subject without its relative clauses and appositions, token texts joined by
+    spaces except around in-word hyphens ("The secretary-general", "Russia 's army")."""
+    text = ""
+    for t in _phrase_tokens(token):
+        text += ("" if not text or _in_word(t) or _in_word(t.doc[t.i - 1]) else " ") + t.text
+    return text
 
 
 def _appositive_role(token) -> str | None:
@@ -481,8 +514,10 @@ def mention_of(token, offset: int) -> Mention | None:
     if lower == "ministry":
         return Mention(_role_text(token), "ministry", position, country=_country_of(token))
     determined = any(c.dep_ in ("det", "poss") for c in token.children)
-    if is_role_word(lower) and (determined or _pos(token) == "NOUN"):
+    if any(is_role_word(part) for part in _hyphen_parts(token)) and (determined or _pos(token) == "NOUN"):
         return Mention(_role_text(token), "group" if is_plural_role(lower) else "role", position)
+    if lower.endswith("s") and lower[:-1] in speakers()["demonyms"]:  # "the Russians said": a side, unnamed
+        return Mention(_role_text(token), "group", position)
     if lower in speakers()["institutions"] and _pos(token) == "NOUN" and not media:
         country = _country_of(token)
         if country or any(c.dep_ == "poss" or c.lower_ == "the" for c in token.children):  # not "a bank"
@@ -596,7 +631,7 @@ class HolderResolver:
         if mention.kind == "institution" and not speaks(mention):
             return None  # "the army continued its advance": the body acts, nobody speaks
         if mention.kind in ("organisation", "institution"):
-            return Holder(re.sub(r"^the\s+", "", mention.text, flags=re.I), None, "organisation")
+            return _organisation(mention.text)
         return self._by_name(mention)
 
     @staticmethod
@@ -639,7 +674,7 @@ class HolderResolver:
             self.local.append((mention.position, Person(name, role)))
             self.mentions = sorted(self.mentions + [(mention.position, Person(name, role))], key=lambda m: m[0])
             return Holder(preferred_name(name), role, "person")
-        return Holder(re.sub(r"^the\s+", "", mention.text, flags=re.I), None, "organisation")
+        return _organisation(mention.text)
 
     def _by_role(self, phrase: str, position: int) -> Holder | None:
         """The article's person whose role fits the mention best (the nearest before it on a tie);
@@ -652,9 +687,11 @@ class HolderResolver:
                 best, best_score = holder, score
         if best is not None:
             return best
+        titles = _role_words(phrase) & speakers()["roles"]
         if self.last_speaker and self.last_speaker.kind == "person" and re.match(r"^(?:the|this)\s", phrase, re.I) \
-                and not _is_proxy(phrase):  # "the envoy added" is who just spoke; "the spokesman" is not
-            return self.last_speaker
+                and not _is_proxy(phrase) and (not self.last_speaker.role or titles <= speakers()["generic_roles"]):
+            return self.last_speaker  # "the envoy added", "the Swedish leader said" is who just spoke; not "the
+            # spokesman", nor "the president-elect" after a speaker with another title
         return None
 
     def _ministry(self, mention: Mention) -> Holder:
@@ -663,7 +700,7 @@ class HolderResolver:
         words = re.findall(r"[a-z]+", mention.text.lower())
         field = next((speakers()["ministries"][w] for w in words if w in speakers()["ministries"]), None)
         if field is None:
-            return Holder(re.sub(r"^the\s+", "", mention.text, flags=re.I), None, "organisation")
+            return _organisation(mention.text)
         country = mention.country
         if country is None:
             stem = field.split()[0].lower()

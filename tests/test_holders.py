@@ -187,6 +187,12 @@ BODIES_AND_UNNAMED_SOURCES = [
     ("An aide to Merkel, who left office in May, said talks were over.", "aide to Merkel", "source"),
     ("The spokesman said more talks would follow.", "spokesman", "source"),  # not the last to speak, Merkel
     ("Its army said the bridge was lost.", "army", "source"),
+    ("Alliance Secretary-General Vera Lind arrived in Valdoria on Monday.", None, "outlet"),
+    ("The secretary-general said the alliance would not waver.", "Vera Lind", "person"),  # hyphen or not
+    ("The president-elect said the alliance must pay more.", "president-elect", "source"),  # not Vera Lind
+    ("The Norwegians said the proposal was unacceptable.", "Norwegians", "source"),  # a side, unnamed
+    ("The Norwegians continued their advance.", None, "outlet"),  # act, do not speak
+    ("The party newspaper People's Banner said the summit was a failure.", "People's Banner", "organisation"),
 ]
 
 
