@@ -73,7 +73,7 @@ def speakers() -> dict:
     return {**data, "places": places, "demonyms": demonyms, "verbs": set(data["reporting_verbs"]),
             "preferred_names": preferred,
             "government_verbs": set(data["government_verbs"]),
-            "roles": set(data["role_heads"]), "generic_roles": set(data["generic_roles"]), "not_in_names": set(data["not_in_names"]),
+            "roles": set(data["role_heads"]), "not_in_names": set(data["not_in_names"]),
             "institutions": set(data["institution_heads"]), "proxy_roles": set(data["proxy_roles"])}
 
 
@@ -135,7 +135,8 @@ def _role_before_pattern() -> re.Pattern:
     heads = sorted(speakers()["roles"], key=len, reverse=True)
     return re.compile(
         r"(?P<role>(?:(?:[A-Z][\w'’.-]*|of|the|for|and|on)[ \t]+){0,6}?(?:[A-Z][\w'’-]*[ \t]+)?"
-        rf"(?:{'|'.join(h.title() for h in heads)}|{'|'.join(heads)}))[ \t]*,?[ \t]*$")  # one line only
+        rf"(?:{'|'.join(h.title() for h in heads)}|{'|'.join(h.capitalize() for h in heads)}|{'|'.join(heads)}))"
+        r"[ \t]*,?[ \t]*$")  # one line only; "President-Elect", "President-elect", "president-elect"
 
 
 def speaks(mention: "Mention") -> bool:
@@ -145,8 +146,10 @@ def speaks(mention: "Mention") -> bool:
 
 
 def is_role_word(word: str) -> bool:
-    """A role noun, singular or plural ('official', 'officials', 'spokesmen', 'deputies'), in lower case."""
-    return word in speakers()["roles"] or is_plural_role(word)
+    """A role noun, singular or plural ('official', 'officials', 'spokesmen', 'deputies'), or a hyphenated
+    title with one ('minister-designate'), in lower case."""
+    return word in speakers()["roles"] or is_plural_role(word) or \
+        ("-" in word and any(part in speakers()["roles"] for part in word.split("-")))
 
 
 def is_plural_role(word: str) -> bool:
@@ -194,14 +197,18 @@ def trailing_name(words: list[str]) -> str | None:
     return name if len(words) >= 2 and is_person_name(name) else None
 
 
+def _is_name_word(word: str) -> bool:
+    return bool(_NAME_WORD.match(word)) and not _CALENDAR.match(word) or word in NAME_PARTICLES
+
+
 def is_person_name(name: str) -> bool:
     """Two or more capitalised name words (particles such as 'von der' allowed), no calendar words or dashes."""
     words = name.split()
     if len(words) < 2 or words[-1].lower() in NAME_PARTICLES:
         return False
     tables = speakers()
-    return all((_NAME_WORD.match(w) and not _CALENDAR.match(w)) or w in NAME_PARTICLES for w in words) and \
-        not any(w.lower() in tables["places"] or w.lower() in tables["roles"] or w.lower() in tables["not_in_names"]
+    return all(_is_name_word(w) or all(_is_name_word(p) or p in NAME_PARTICLES for p in w.split("-")) for w in words) and \
+        not any(w.lower() in tables["places"] or is_role_word(w.lower()) or w.lower() in tables["not_in_names"]
                 for w in words)
 
 
@@ -328,13 +335,7 @@ def _role_words(role: str) -> set[str]:
     role = role.lower()
     for phrase, meaning in speakers()["role_synonyms"].items():
         role = role.replace(phrase, meaning)
-    words = set()
-    for word in re.findall(r"[a-z]+(?:-[a-z]+)*", role):
-        parts = word.split("-")
-        words.update(parts)  # "secretary-general" is "secretary general"
-        if not all(part in speakers()["roles"] for part in parts):
-            words.add(word)  # but "president-elect" is no president
-    return words - {"the", "of", "for", "and", "a", "an", "on", "this", "that", "its"}
+    return set(re.findall(r"[a-z-]+", role)) - {"the", "of", "for", "and", "a", "an", "on", "this", "that", "its"}
 
 
 def role_score(mention: str, role: str | None) -> int:
@@ -457,16 +458,16 @@ def _phrase_tokens(token) -> list:
 
 def _in_word(token) -> bool:
     """A hyphen inside a word ("secretary-general", "president-elect"), not a dash between words."""
-    return token.tag_ == "HYPH" and not token.whitespace_ and token.i > 0 and not token.doc[token.i - 1].whitespace_
+    return token.text in ("-", "‐", "‑") and not token.whitespace_ and token.i > 0 and not token.doc[token.i - 1].whitespace_
 
 
-def _hyphen_parts(token) -> list[str]:
-    """The lower-case parts of the hyphenated word a token ends ("president-elect" at "elect"), else [it]."""
-    parts, i = [token.lower_], token.i
+def _hyphenated_tokens(token) -> list:
+    """The word tokens of the hyphenated word a token ends ("president", "elect" at "elect"), else [it]."""
+    tokens, i = [token], token.i
     while i >= 2 and _in_word(token.doc[i - 1]):
-        parts.insert(0, token.doc[i - 2].lower_)
+        tokens.insert(0, token.doc[i - 2])
         i -= 2
-    return parts
+    return tokens
 
 
 def _role_text(token) -> str:
@@ -513,9 +514,13 @@ def mention_of(token, offset: int) -> Mention | None:
         return Mention(chain, "organisation" if media else "name", position, role=_role_text(token))
     if lower == "ministry":
         return Mention(_role_text(token), "ministry", position, country=_country_of(token))
-    determined = any(c.dep_ in ("det", "poss") for c in token.children)
-    if any(is_role_word(part) for part in _hyphen_parts(token)) and (determined or _pos(token) == "NOUN"):
-        return Mention(_role_text(token), "group" if is_plural_role(lower) else "role", position)
+    word = _hyphenated_tokens(token)
+    determined = any(c.dep_ in ("det", "poss") for t in word for c in t.children)
+    if any(is_role_word(t.lower_) for t in word) and (determined or _pos(token) == "NOUN"):
+        text = _role_text(token)
+        if word[0].i < token.left_edge.i:  # the parser made "the vice" a subject of its own
+            text = token.doc[word[0].left_edge.i:token.left_edge.i].text + text
+        return Mention(text, "group" if is_plural_role(lower) else "role", position)
     if lower.endswith("s") and lower[:-1] in speakers()["demonyms"]:  # "the Russians said": a side, unnamed
         return Mention(_role_text(token), "group", position)
     if lower in speakers()["institutions"] and _pos(token) == "NOUN" and not media:
@@ -654,6 +659,8 @@ class HolderResolver:
             return None
         words = mention.text.split()
         owner = [i for i, w in enumerate(words) if w in ("'s", "’s")]  # "Ruritania 's Anna Berg": the owner is no name
+        if owner and owner[-1] == len(words) - 1:
+            return _organisation(mention.text)  # "McDonald's said", "Moody's said"
         words = words[owner[-1] + 1:] if owner else words
         after_role = [i for i, w in enumerate(words) if is_role_word(w.lower())]
         words = words[after_role[-1] + 1:] if after_role else words
@@ -687,11 +694,12 @@ class HolderResolver:
                 best, best_score = holder, score
         if best is not None:
             return best
-        titles = _role_words(phrase) & speakers()["roles"]
+        held = _role_words(self.last_speaker.role) if self.last_speaker and self.last_speaker.role else set()
+        other_title = {w for w in _role_words(phrase) if "-" in w and is_role_word(w)} - held
         if self.last_speaker and self.last_speaker.kind == "person" and re.match(r"^(?:the|this)\s", phrase, re.I) \
-                and not _is_proxy(phrase) and (not self.last_speaker.role or titles <= speakers()["generic_roles"]):
-            return self.last_speaker  # "the envoy added", "the Swedish leader said" is who just spoke; not "the
-            # spokesman", nor "the president-elect" after a speaker with another title
+                and not _is_proxy(phrase) and not other_title:
+            return self.last_speaker  # "the envoy added" is who just spoke; not "the spokesman", nor "the
+            # president-elect" after a speaker who is not
         return None
 
     def _ministry(self, mention: Mention) -> Holder:

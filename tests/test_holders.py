@@ -193,6 +193,12 @@ BODIES_AND_UNNAMED_SOURCES = [
     ("The Norwegians said the proposal was unacceptable.", "Norwegians", "source"),  # a side, unnamed
     ("The Norwegians continued their advance.", None, "outlet"),  # act, do not speak
     ("The party newspaper People's Banner said the summit was a failure.", "People's Banner", "organisation"),
+    ("A Ruritanian general said the strikes would go on.", "Ruritanian general", "source"),  # no secretary-general
+    ("Ruritanian Ambassador Ivo Petrenko said the claims were false.", "Ivo Petrenko", "person"),
+    ("The envoy added that his country would respond.", "Ivo Petrenko", "person"),  # who just spoke
+    ("The Foreign Minister-designate said talks would resume.", "Foreign Minister-designate", "source"),
+    ("The vice-president said the alliance was strong.", "vice-president", "source"),
+    ("Moody's said the outlook was stable.", "Moody's", "organisation"),
 ]
 
 
