@@ -496,6 +496,16 @@ def _country_of(token) -> str | None:
     return None
 
 
+def _is_people(token, determined: bool) -> bool:
+    """A nation as its people: a plural demonym ("Russians", "North Koreans"), or "the" with one that has
+    no plural ("the French", "the Swiss", "the Chinese"; "the Norwegian" is one person)."""
+    demonyms = speakers()["demonyms"]
+    phrase = " ".join(t.lower_ for t in _name_chain(token))
+    if phrase.endswith("s") and (phrase[:-1] in demonyms or token.lower_[:-1] in demonyms):
+        return True
+    return determined and phrase in demonyms and bool(re.search(r"(?:ch|sh|ss|ese)$", phrase))
+
+
 def mention_of(token, offset: int) -> Mention | None:
     """What kind of speaker a subject token names; None for words that cannot hold a stance.
 
@@ -521,7 +531,7 @@ def mention_of(token, offset: int) -> Mention | None:
         if word[0].i < token.left_edge.i:  # the parser made "the vice" a subject of its own
             text = token.doc[word[0].left_edge.i:token.left_edge.i].text + text
         return Mention(text, "group" if is_plural_role(lower) else "role", position)
-    if lower.endswith("s") and lower[:-1] in speakers()["demonyms"]:  # "the Russians said": a side, unnamed
+    if _is_people(token, determined):  # "the Russians said", "the French said": a side, unnamed
         return Mention(_role_text(token), "group", position)
     if lower in speakers()["institutions"] and _pos(token) == "NOUN" and not media:
         country = _country_of(token)

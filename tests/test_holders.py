@@ -192,6 +192,8 @@ BODIES_AND_UNNAMED_SOURCES = [
     ("The president-elect said the alliance must pay more.", "president-elect", "source"),  # not Vera Lind
     ("The Norwegians said the proposal was unacceptable.", "Norwegians", "source"),  # a side, unnamed
     ("The Norwegians continued their advance.", None, "outlet"),  # act, do not speak
+    ("The French said the plan went too far.", "French", "source"),  # a plural without -s
+    ("North Koreans said the drills were a provocation.", "North Koreans", "source"),
     ("The party newspaper People's Banner said the summit was a failure.", "People's Banner", "organisation"),
     ("A Ruritanian general said the strikes would go on.", "Ruritanian general", "source"),  # no secretary-general
     ("Ruritanian Ambassador Ivo Petrenko said the claims were false.", "Ivo Petrenko", "person"),
