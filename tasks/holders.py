@@ -198,16 +198,18 @@ def trailing_name(words: list[str]) -> str | None:
 
 
 def _is_name_word(word: str) -> bool:
+    """A capitalised word that is no weekday or month, or a particle ('von', 'bin')."""
     return bool(_NAME_WORD.match(word)) and not _CALENDAR.match(word) or word in NAME_PARTICLES
 
 
 def is_person_name(name: str) -> bool:
-    """Two or more capitalised name words (particles such as 'von der' allowed), no calendar words or dashes."""
+    """Two or more capitalised name words (particles such as 'von der', and 'bin-Salman', allowed), no calendar
+    words, places, roles or words of not_in_names."""
     words = name.split()
     if len(words) < 2 or words[-1].lower() in NAME_PARTICLES:
         return False
     tables = speakers()
-    return all(_is_name_word(w) or all(_is_name_word(p) or p in NAME_PARTICLES for p in w.split("-")) for w in words) and \
+    return all(_is_name_word(w) or all(map(_is_name_word, w.split("-"))) for w in words) and \
         not any(w.lower() in tables["places"] or is_role_word(w.lower()) or w.lower() in tables["not_in_names"]
                 for w in words)
 
