@@ -388,7 +388,8 @@ def _depth(token) -> int:
 
 def _subject(verb):
     """The speaker token of a reporting verb: its subject, the agent of a passive, an inverted object
-    ("— emphasized the president"), or the subject of the clause it is conjoined to."""
+    ("— emphasized the president"), the one quoted "as saying", or the subject of the clause it is
+    conjoined to."""
     children = list(verb.children)
     before = verb.doc[verb.i - 1] if verb.i > 0 else None
     if before is not None and (before.is_punct or before.is_quote):
@@ -405,6 +406,10 @@ def _subject(verb):
             objects = [c for c in child.children if c.dep_ == "pobj"]
             if objects:
                 return objects[0]
+    if verb.dep_ == "pcomp" and verb.head.lower_ == "as":  # "X was quoted as saying", "Y quoted X as saying"
+        quoted = next((c for c in verb.head.head.children if c.dep_ in ("nsubjpass", "dobj")), None)
+        if quoted is not None:
+            return quoted
     if verb.dep_ in ("conj", "xcomp") and _pos(verb.head) in ("VERB", "AUX"):
         return _subject(verb.head)
     if verb.dep_ == "ROOT":

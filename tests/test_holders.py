@@ -198,6 +198,8 @@ BODIES_AND_UNNAMED_SOURCES = [
     ("A Ruritanian general said the strikes would go on.", "Ruritanian general", "source"),  # no secretary-general
     ("Ruritanian Ambassador Ivo Petrenko said the claims were false.", "Ivo Petrenko", "person"),
     ("The envoy added that his country would respond.", "Ivo Petrenko", "person"),  # who just spoke
+    ("The state news agency quoted Petrenko as saying that the army would respond.", "Ivo Petrenko", "person"),
+    ("A senior Ruritanian diplomat was quoted as saying the summit was off.", "senior Ruritanian diplomat", "source"),
     ("The Foreign Minister-designate said talks would resume.", "Foreign Minister-designate", "source"),
     ("The vice-president said the alliance was strong.", "vice-president", "source"),
     ("Moody's said the outlook was stable.", "Moody's", "organisation"),
