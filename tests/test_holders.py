@@ -200,7 +200,7 @@ BODIES_AND_UNNAMED_SOURCES = [
     ("The envoy added that his country would respond.", "Ivo Petrenko", "person"),  # who just spoke
     ("The state news agency quoted Petrenko as saying that the army would respond.", "Ivo Petrenko", "person"),
     ("A senior Ruritanian diplomat was quoted as saying the summit was off.", "senior Ruritanian diplomat", "source"),
-    ("Citing Petrenko, the state news agency reported that talks were over.", "Ivo Petrenko", "person"),
+    ("Ruritanian media portrayed Petrenko as wanting war.", None, "outlet"),  # a portrait, not his words
     ("The Foreign Minister-designate said talks would resume.", "Foreign Minister-designate", "source"),
     ("The vice-president said the alliance was strong.", "vice-president", "source"),
     ("Moody's said the outlook was stable.", "Moody's", "organisation"),
