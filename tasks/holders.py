@@ -531,12 +531,12 @@ def mention_of(token, offset: int) -> Mention | None:
         return Mention(chain, "organisation" if media else "name", position, role=_role_text(token))
     if lower == "ministry":
         return Mention(_role_text(token), "ministry", position, country=_country_of(token))
-    word = _hyphenated_tokens(token)
-    determined = any(c.dep_ in ("det", "poss") for t in word for c in t.children)
-    if any(is_role_word(t.lower_) for t in word) and (determined or _pos(token) == "NOUN"):
+    hyphenated = _hyphenated_tokens(token)
+    determined = any(c.dep_ in ("det", "poss") for t in hyphenated for c in t.children)
+    if any(is_role_word(t.lower_) for t in hyphenated) and (determined or _pos(token) == "NOUN"):
         text = _role_text(token)
-        if word[0].i < token.left_edge.i:  # the parser made "the vice" a subject of its own
-            text = token.doc[word[0].left_edge.i:token.left_edge.i].text + text
+        if hyphenated[0].i < token.left_edge.i:  # the parser made "the vice" a subject of its own
+            text = token.doc[hyphenated[0].left_edge.i:token.left_edge.i].text + text
         return Mention(text, "group" if is_plural_role(lower) else "role", position)
     if _is_people(token, determined):  # "the Russians said", "the French said": a side, unnamed
         return Mention(_role_text(token), "group", position)
@@ -630,7 +630,8 @@ class HolderResolver:
         self.local: list[tuple[int, Person]] = []  # people named in full here whom NER missed
 
     def _person(self, person: Person) -> Holder:
-        return Holder(preferred_name(person.canonical), self.roles.get(person.canonical) or person.role, "person")
+        name = preferred_name(person.canonical)  # the key _by_name stores roles under
+        return Holder(name, self.roles.get(name) or person.role, "person")
 
     def resolve(self, mention: Mention) -> Holder | None:
         """A holder for a subject mention ("Lavrov", "he", "the foreign minister", "the Kremlin", "Kyiv")."""
