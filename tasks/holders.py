@@ -71,6 +71,7 @@ def speakers() -> dict:
     preferred = {name_key(spelling): name for name, others in data["preferred_names"].items()
                  for spelling in [name, *(others or [])]}
     return {**data, "places": places, "demonyms": demonyms, "verbs": set(data["reporting_verbs"]),
+            "reporting_phrases": set(data["reporting_phrases"]),
             "preferred_names": preferred,
             "government_verbs": set(data["government_verbs"]),
             "roles": set(data["role_heads"]), "not_in_names": set(data["not_in_names"]),
@@ -142,7 +143,8 @@ def _role_before_pattern() -> re.Pattern:
 def speaks(mention: "Mention") -> bool:
     """Whether the subject of this verb says something ("Kyiv says", "officials warned", "according to the
     army") rather than acts ("Russia continues", "ministers agreed on", "the army advanced")."""
-    return mention.verb is None or mention.verb in speakers()["government_verbs"]
+    return mention.verb is None or mention.verb in speakers()["government_verbs"] or \
+        mention.verb in speakers()["reporting_phrases"]
 
 
 def is_role_word(word: str) -> bool:
@@ -363,6 +365,7 @@ class Mention:
     role: str | None = None
     country: str | None = None
     verb: str | None = None  # the reporting verb's lemma; None for "according to X"
+    antecedent: str | None = None  # a pronoun's: the name that is subject earlier in its sentence
 
 
 _TAG_POS = {"NNP": "PROPN", "NNPS": "PROPN", "NN": "NOUN", "NNS": "NOUN", "PRP": "PRON", "PRP$": "PRON", "WP": "PRON",
@@ -392,10 +395,11 @@ def _subject(verb):
     conjoined to."""
     children = list(verb.children)
     before = verb.doc[verb.i - 1] if verb.i > 0 else None
-    if before is not None and (before.is_punct or before.is_quote):
-        for child in children:
-            if child.dep_ in ("dobj", "attr", "npadvmod", "nsubj") and child.i > verb.i:
-                return child
+    subject_before = any(c.dep_ in ("nsubj", "nsubjpass") and c.i < verb.i for c in children)
+    if before is not None and (before.is_punct or before.is_quote) and not subject_before:
+        for child in children:  # not "Grassley, chairman of X, said last week": Grassley said it
+            if child.dep_ in ("dobj", "attr", "npadvmod", "nsubj") and child.i > verb.i and not _CALENDAR.match(child.text):
+                return child  # not "..., saying on CNN Tuesday that": the day is no speaker
     for child in sorted(children, key=lambda c: abs(c.i - verb.i)):  # the nearest: a quote's words may parse as one
         if child.dep_ in ("nsubj", "csubj") or (child.dep_ == "nsubjpass" and verb_forms().get(verb.lower_) == "convince"):
             if child.lower_ in _RELATIVE and verb.dep_ == "relcl":
@@ -410,8 +414,9 @@ def _subject(verb):
         quoted = next((c for c in verb.head.head.children if c.dep_ in ("nsubjpass", "dobj")), None)
         if quoted is not None:  # "X was quoted as saying", "Y cited X as saying"; not "Y portrayed X as wanting"
             return quoted
-    if verb.dep_ in ("conj", "xcomp") and _pos(verb.head) in ("VERB", "AUX"):
-        return _subject(verb.head)
+    if (verb.dep_ in ("conj", "xcomp") or (verb.dep_ == "advcl" and verb.tag_ == "VBG")) and \
+            _pos(verb.head) in ("VERB", "AUX"):
+        return _subject(verb.head)  # "X said ... and added", "X wants to stress", "X objected, saying ..."
     if verb.dep_ == "ROOT":
         return _phrase_before(verb)
     return None
@@ -425,6 +430,27 @@ def _criticised_speaker(verb, verbs: set[str]):
                 any(c.dep_ == "pcomp" and c.lower_ in verbs for c in prep.children):
             return named
     return None
+
+
+_NO_COMMENT = {"respond", "reply", "comment", "say", "confirm", "answer", "elaborate", "discuss", "speculate"}
+
+
+def _says_nothing(verb, verbs: dict[str, str]) -> bool:
+    """'X did not respond to a request for comment', 'X declined to comment', 'X refused to confirm',
+    'X would not say whether', 'X seems to think', 'X, who once said ..., has joined': X says nothing here, so
+    what the sentence says is the outlet's."""
+    lemma = verbs.get(verb.lower_, verb.lower_)
+    if verb.dep_ == "xcomp" and verb.head.lower_[:4] in ("seem", "appe"):
+        return True  # "X seemed to think": the outlet's reading of X, not X's words
+    if lemma in ("refuse", "decline") or verb.lower_[:6] in ("declin", "refusi"):
+        return any(c.dep_ == "xcomp" and verbs.get(c.lower_, c.lower_) in _NO_COMMENT for c in verb.children)
+    if verb.dep_ == "relcl" and verb.head.dep_ in ("nsubj", "nsubjpass") and \
+            any(c.lower_ in _RELATIVE and c.dep_ == "nsubj" for c in verb.children):
+        return True  # "X, who once said ..., has joined the committee": the sentence tells of X
+    if lemma not in _NO_COMMENT:
+        return False
+    refused = verb.dep_ == "xcomp" and verb.head.lower_[:6] in ("declin", "refuse", "refusi")
+    return refused or any(c.dep_ == "neg" for c in verb.children)
 
 
 def _phrase_before(verb):
@@ -513,7 +539,18 @@ def _is_people(token, determined: bool) -> bool:
     return determined and phrase in demonyms and bool(re.search(r"(?:ch|sh|ss|ese)$", phrase))
 
 
-def mention_of(token, offset: int) -> Mention | None:
+def _subject_before(pronoun, quoted: list[tuple[int, int]]) -> str | None:
+    """The proper name that is subject of the main clause earlier in the pronoun's sentence, outside quotes:
+    "Obama has not changed his view of Trump: the nominee, he said, ..." is Obama's, not that of Trump,
+    the name nearest the pronoun."""
+    subjects = [t for t in pronoun.doc[:pronoun.i] if t.dep_ in ("nsubj", "nsubjpass") and _pos(t) == "PROPN"
+                and not _in_quotes(t, quoted)]
+    if not subjects:
+        return None
+    return " ".join(w.text for w in _name_chain(min(subjects, key=_depth)))
+
+
+def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mention | None:
     """What kind of speaker a subject token names; None for words that cannot hold a stance.
 
     A role with a name beside it ("the Nato secretary general, Mark Rutte"; "the newspaper Svenska
@@ -521,7 +558,7 @@ def mention_of(token, offset: int) -> Mention | None:
     lower = token.lower_
     position = offset + token.idx
     if lower in PRONOUNS:
-        return Mention(lower, "pronoun", position)
+        return Mention(lower, "pronoun", position, antecedent=_subject_before(token, quoted))
     if _pos(token) in ("PRON", "NUM", "ADJ") or token.is_punct or _CALENDAR.match(token.text):
         return None
     media = _is_media(token)
@@ -571,15 +608,18 @@ def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention
         if _in_quotes(token, quoted):
             continue
         speaker = None
-        if token.lower_ in verbs and _pos(token) in ("VERB", "AUX"):
+        phrase = reporting_phrase(token) if _pos(token) == "VERB" else None
+        if phrase or (token.lower_ in verbs and _pos(token) in ("VERB", "AUX")):
+            if _says_nothing(token, verbs):
+                continue
             speaker = _criticised_speaker(token, verbs) or _subject(token)
         elif token.lower_ == "according" and token.i + 1 < len(doc) and doc[token.i + 1].lower_ == "to":
             speaker = next((c for c in doc[token.i + 1].children if c.dep_ == "pobj"), None)
         if speaker is None or _in_quotes(speaker, quoted):
             continue
-        mention = mention_of(speaker, offset)
+        mention = mention_of(speaker, offset, quoted)
         if mention is not None:
-            mention.verb = verbs.get(token.lower_)
+            mention.verb = phrase or verbs.get(token.lower_)
             candidates.append((_is_media(speaker), _depth(token), token.i, mention))
     return min(candidates, key=lambda c: c[:3])[3] if candidates else None
 
@@ -594,15 +634,42 @@ def verb_forms() -> dict[str, str]:
     find the sentences worth parsing."""
     forms = dict(_IRREGULAR)
     for verb in speakers()["verbs"]:
-        stem = verb[:-1] if verb.endswith("e") else verb
-        found = {verb, verb + "s", verb + "es", stem + "ed", stem + "ing"}
-        if verb.endswith("y") and verb[-2] not in "aeiou":
-            found |= {verb[:-1] + "ies", verb[:-1] + "ied"}
-        if re.search(r"[^aeiou][aeiou][bdgklmnprt]$", verb):  # admit -> admitted, signal -> signalled
-            found |= {verb + verb[-1] + "ed", verb + verb[-1] + "ing"}
-        for form in found:
+        for form in _inflections(verb):
             forms.setdefault(form, verb)
     return forms
+
+
+def _inflections(verb: str) -> set[str]:
+    """The regular forms of a verb, and a few that are not words (harmless: only real words are looked up)."""
+    stem = verb[:-1] if verb.endswith("e") else verb
+    found = {verb, verb + "s", verb + "es", stem + "ed", stem + "ing"}
+    if verb.endswith("y") and verb[-2] not in "aeiou":
+        found |= {verb[:-1] + "ies", verb[:-1] + "ied"}
+    if re.search(r"[^aeiou][aeiou][bdgklmnprt]$", verb):  # admit -> admitted, signal -> signalled
+        found |= {verb + verb[-1] + "ed", verb + verb[-1] + "ing"}
+    return found
+
+
+@lru_cache(maxsize=1)
+def _phrase_pattern() -> re.Pattern:
+    """Any form of a reporting phrase ("tore into", "takes aim at", "lashing out"), case-insensitive."""
+    irregular = speakers()["phrase_verb_forms"]
+    alternatives = []
+    for phrase in speakers()["reporting_phrases"]:
+        verb, rest = phrase.split(" ", 1)
+        forms = _inflections(verb) | {form for form, lemma in irregular.items() if lemma == verb}
+        rest_words = r"\s+".join(map(re.escape, rest.split()))
+        alternatives.append(rf"(?:{'|'.join(sorted(forms))})\s+{rest_words}")
+    return re.compile(rf"\b(?:{'|'.join(alternatives)})\b", re.I)
+
+
+def reporting_phrase(token) -> str | None:
+    """The reporting phrase a verb token begins ("tore" in "Biden tore into Trump" -> "tear into")."""
+    match = _phrase_pattern().match(token.doc.text, token.idx)
+    if match is None:
+        return None
+    words = match.group(0).lower().split()
+    return next(p for p in speakers()["reporting_phrases"] if p.split()[1:] == words[1:])
 
 
 @lru_cache(maxsize=1)
@@ -617,6 +684,17 @@ _WORD = re.compile(r"\w+")
 
 # ---------------------------------------------------------------- resolution
 
+def _full_name_start(text: str, position: int, person: Person) -> int | None:
+    """Where the person's full name begins when the word at `position` is its first word or its surname
+    right after the first word ("President Donald Trump"); None for a word the index took for someone
+    else's ("Donald" read as the surname of another Donald)."""
+    first = person.canonical.split()[0]
+    if text.startswith(first, position):
+        return position
+    before = text[:position].rstrip()
+    return len(before) - len(first) if before.endswith(first) else None
+
+
 class HolderResolver:
     """Walks one article in order, remembering the last speakers and people for pronouns and roles."""
 
@@ -628,6 +706,12 @@ class HolderResolver:
         self.last_speaker: Holder | None = None
         self.roles: dict[str, str] = {}
         self.local: list[tuple[int, Person]] = []  # people named in full here whom NER missed
+        self.titles: dict[str, str] = {}  # the title this article writes before a person's name
+        for position, person in self.mentions:
+            start = _full_name_start(text, position, person)
+            title = role_before(text, start) if start is not None else None
+            if title:
+                self.titles.setdefault(preferred_name(person.canonical), title)
 
     def _person(self, person: Person) -> Holder:
         name = preferred_name(person.canonical)  # the key _by_name stores roles under
@@ -636,6 +720,10 @@ class HolderResolver:
     def resolve(self, mention: Mention) -> Holder | None:
         """A holder for a subject mention ("Lavrov", "he", "the foreign minister", "the Kremlin", "Kyiv")."""
         if mention.kind == "pronoun":
+            named = self._by_name(Mention(mention.antecedent, "known name", mention.position)) \
+                if mention.antecedent else None
+            if named is not None:
+                return named
             if self.last_speaker and self.last_speaker.kind == "person":
                 return self.last_speaker
             before = [p for pos, p in self.mentions if pos < mention.position]
@@ -702,16 +790,20 @@ class HolderResolver:
         return _organisation(mention.text)
 
     def _by_role(self, phrase: str, position: int) -> Holder | None:
-        """The article's person whose role fits the mention best (the nearest before it on a tie);
-        else the last person who spoke, as news style uses 'the envoy added' for the speaker just quoted."""
-        best, best_score = None, 0
-        for pos, person in self.mentions:
-            holder = self._person(person)
-            score = role_score(phrase, holder.role)
-            if score and (score > best_score or (score == best_score and pos < position)):
-                best, best_score = holder, score
-        if best is not None:
-            return best
+        """The article's person whose role fits the mention best (the nearest before it on a tie), by the
+        titles this article gives first: "the president" of a 2016 article is the one it calls President,
+        whatever other articles of the corpus call someone else; else the last person who spoke, as news
+        style uses 'the envoy added' for the speaker just quoted."""
+        for role_of in (lambda holder: self.roles.get(holder.name) or self.titles.get(holder.name),
+                        lambda holder: holder.role):
+            best, best_score = None, 0
+            for pos, person in self.mentions:
+                holder = self._person(person)
+                score = role_score(phrase, role_of(holder))
+                if score and (score > best_score or (score == best_score and pos < position)):
+                    best, best_score = holder, score
+            if best is not None:
+                return best
         held = _role_words(self.last_speaker.role) if self.last_speaker and self.last_speaker.role else set()
         other_title = {w for w in _role_words(phrase) if "-" in w and is_role_word(w)} - held
         if self.last_speaker and self.last_speaker.kind == "person" and re.match(r"^(?:the|this)\s", phrase, re.I) \
@@ -747,6 +839,7 @@ def parse_starts(text: str, sentences: list[Span], quotes: list[Span]) -> dict[i
     starts = {}
     for i, sentence in enumerate(sentences):
         verbs = [m.start() for m in _WORD.finditer(text, sentence.start, sentence.end) if m.group(0).lower() in verb_words]
+        verbs += [m.start() for m in _phrase_pattern().finditer(text, sentence.start, sentence.end)]
         if any(not any(q.start <= at < q.end for q in quotes) for at in verbs):
             dateline = _DATELINE.match(text[sentence.start:sentence.end])
             starts[i] = sentence.start + (dateline.end() if dateline else 0)

@@ -20,7 +20,8 @@ _SENTENCE_STARTERS = {"The", "He", "She", "It", "They", "We", "I", "But", "In", 
                       "His", "Her", "Their", "Its", "However", "Meanwhile", "And", "As", "At", "For"}
 OPENING_QUOTES = "«“„\""
 CLOSING_QUOTES = "»”\""
-_PAIRS = {"«": "»", "“": "”", "„": "“", '"': '"'}
+# Opening mark -> the marks that close it: scraped text mixes straight and curly marks ("... said.” )
+_PAIRS = {"«": "»", "“": "”\"", "„": "“", '"': '"”'}
 _BOUNDARY = re.compile(r"[.!?…]+(?:\s?[»”]|[\"’'\)\]])*(?=\s)")
 MIN_QUOTE_WORDS = 4
 _REPORTING_TAIL = re.compile(
@@ -103,7 +104,7 @@ def quote_spans(text: str) -> list[Span]:
                 if ch == '"' and i > para.start and text[i - 1].isalnum():
                     continue
                 opened_at, closer = i, _PAIRS[ch]
-            elif opened_at is not None and ch == closer:
+            elif opened_at is not None and ch in closer:
                 spans.append(Span(opened_at, i + 1))
                 opened_at = None
         if opened_at is not None:

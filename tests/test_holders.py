@@ -212,3 +212,31 @@ def test_institutions_and_unnamed_sources_hold_what_they_say_news_agencies_do_no
     for sentence, name, kind in BODIES_AND_UNNAMED_SOURCES:
         holder = by_sentence[sentence]
         assert (holder.name if name else None, holder.kind) == (name, kind), sentence
+
+
+# (sentence, holder name or None for the outlet), read in this order as one article
+SPEECH_IN_NEWS_STYLE = [
+    ("President Anna Berg has not changed her view of Ivo Marek: the candidate, she said on Tuesday, lacks "
+     "the experience.", "Anna Berg"),  # the subject before the pronoun, not the name nearest it
+    ("Ivo Marek objected to the remarks, saying they were unfair.", "Ivo Marek"),  # "X did Y, saying ..."
+    ("The president said her concerns were unchanged.", "Anna Berg"),  # the title this article gives her
+    ("“I worry when I hear Ivo Marek talk like that,” she said.", "Anna Berg"),  # not the name inside the quote
+    ("Senator Tom Rask, chairman of the budget committee, said last week the bill would pass.", "Tom Rask"),
+    ("Tom Rask in a speech on Wednesday, implored colleagues to back the bill.", "Tom Rask"),
+    ("Lena Holm, who once said the bill was dead, has since joined the committee.", None),
+    ("A spokesman for Rask did not immediately respond to a request for comment.", None),  # said nothing
+    ("The ministry declined to comment on the report.", None),
+    ("Marek would not say whether he would vote for it.", None),
+    ("Marek seemed to think the vote was rigged.", None),  # the outlet's reading of him
+    ("Anna Berg tore into the plan during a rally in the capital.", "Anna Berg"),  # a reporting phrase
+    ("Helsinki hit out at the alliance on Friday.", "Government of Finland"),
+    ("Marek's campaign manager Lena Holm took a similar line, saying on Tuesday that the vote was fair.",
+     "Lena Holm"),  # "on Tuesday" is no speaker
+]
+
+
+def test_speech_in_news_style_pronouns_titles_refusals_and_phrases():
+    by_sentence = {s: h for s, h in _holders(["\n".join(s for s, _ in SPEECH_IN_NEWS_STYLE) + "\n"])[0]}
+    for sentence, name in SPEECH_IN_NEWS_STYLE:
+        holder = by_sentence[sentence]
+        assert (holder.name if holder.kind != "outlet" else None) == name, sentence

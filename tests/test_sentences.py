@@ -50,6 +50,13 @@ def test_quote_spans_styles_and_scare_quotes():
                       "\"We are not bluffing at all,\""]
 
 
+def test_quote_opened_straight_closes_curly_and_the_other_way_round():
+    text = ("\"We will not wait for them to act,” Vera Lind said. (Berg called it \"unwise.\")\n"
+            "“The border stays open for trade,\" the minister added.")
+    quoted = [text[q.start:q.end] for q in quote_spans(text)]
+    assert quoted == ["\"We will not wait for them to act,”", "“The border stays open for trade,\""]
+
+
 def test_quote_left_open_closes_at_paragraph_end():
     text = "He said: « Allies are training your forces.\n« Ukraine has the right to choose. »"
     spans = quote_spans(text)
