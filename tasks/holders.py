@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from stancewatch.tasks.outlets import canonical_outlet, is_known_outlet
 from stancewatch.tasks.sentences import Span, overlaps
 
 SPEAKERS_FILE = Path(__file__).resolve().parents[1] / "configs" / "speakers.yaml"
@@ -486,6 +487,9 @@ def _phrase_tokens(token) -> list:
     for child in token.children:
         if child.dep_ in ("relcl", "appos", "acl", "punct", "advcl", "cc", "conj") and not _in_word(child):
             skip |= {t.i for t in child.subtree}
+    for t in token.subtree:  # "Senator Ann Roe of Utah, who voted with Tom Poe": the clause hangs on Utah
+        if t.i != token.i and t.dep_ in ("relcl", "acl"):
+            skip |= {u.i for u in t.subtree} | {u.i for u in t.doc[t.left_edge.i - 1:t.left_edge.i] if u.is_punct}
     return [t for t in token.subtree if t.i not in skip]
 
 
@@ -566,6 +570,10 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
     if named is not None and (_pos(token) != "PROPN" or lower in speakers()["roles"] or media):
         chain = " ".join(w.text for w in _name_chain(named))
         return Mention(chain, "organisation" if media else "name", position, role=_role_text(token))
+    if media and not any(_pos(t) == "PROPN" or (t.text[:1].isupper() and t.lower_ not in _DETERMINERS)
+                         for t in _phrase_tokens(token) if t.i != token.i) \
+            and _pos(token) != "PROPN" and not lower.startswith("agenc"):
+        return Mention(_role_text(token), "media", position)  # "the newspaper": the paper named before, if any
     if lower == "ministry":
         return Mention(_role_text(token), "ministry", position, country=_country_of(token))
     hyphenated = _hyphenated_tokens(token)
@@ -615,8 +623,8 @@ def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention
             speaker = _criticised_speaker(token, verbs) or _subject(token)
         elif token.lower_ == "according" and token.i + 1 < len(doc) and doc[token.i + 1].lower_ == "to":
             speaker = next((c for c in doc[token.i + 1].children if c.dep_ == "pobj"), None)
-        if speaker is None or _in_quotes(speaker, quoted):
-            continue
+        if speaker is None or _in_quotes(speaker, quoted) or any(c.lower_ == "neither" for c in speaker.children):
+            continue  # "Neither X nor Y explained the delay": nobody said anything
         mention = mention_of(speaker, offset, quoted)
         if mention is not None:
             mention.verb = phrase or verbs.get(token.lower_)
@@ -704,6 +712,8 @@ class HolderResolver:
         self.outlet = Holder(outlet or "unknown outlet", None, "outlet")
         self.mentions = index.people_in(text)
         self.last_speaker: Holder | None = None
+        self.last_media: Holder | None = None
+        self.last_source: Holder | None = None  # the unnamed source who spoke last, if nobody named spoke since
         self.roles: dict[str, str] = {}
         self.local: list[tuple[int, Person]] = []  # people named in full here whom NER missed
         self.titles: dict[str, str] = {}  # the title this article writes before a person's name
@@ -735,6 +745,8 @@ class HolderResolver:
             if named is not None and named.kind == "person":
                 return named
             return self._by_role(mention.text, mention.position)
+        if mention.kind == "media":
+            return self.last_media
         if mention.kind == "ministry":
             return self._ministry(mention)
         if mention.kind == "group":
@@ -742,8 +754,15 @@ class HolderResolver:
         if mention.kind == "institution" and not speaks(mention):
             return None  # "the army continued its advance": the body acts, nobody speaks
         if mention.kind in ("organisation", "institution"):
-            return _organisation(mention.text)
-        return self._by_name(mention)
+            return self._remember_media(_organisation(mention.text))
+        return self._remember_media(self._by_name(mention))
+
+    def _remember_media(self, holder: Holder | None) -> Holder | None:
+        """A news outlet the article cites ("The Guardian reported"), spelled as the outlet registry spells it,
+        is remembered: "the newspaper said" later is that paper, not the outlet that publishes the article."""
+        if holder is not None and holder.kind == "organisation" and is_known_outlet(holder.name):
+            holder = self.last_media = Holder(canonical_outlet(holder.name), None, "organisation")
+        return holder
 
     @staticmethod
     def _group(mention: Mention) -> Holder | None:
@@ -804,6 +823,10 @@ class HolderResolver:
                     best, best_score = holder, score
             if best is not None:
                 return best
+        heads = _role_words(phrase) & speakers()["roles"]
+        if self.last_source is not None and re.match(r"^(?:the|this)\s", phrase, re.I) and heads and \
+                heads <= _role_words(self.last_source.name):
+            return self.last_source  # "an RNC official said ... the official told Reuters": still unnamed
         held = _role_words(self.last_speaker.role) if self.last_speaker and self.last_speaker.role else set()
         other_title = {w for w in _role_words(phrase) if "-" in w and is_role_word(w)} - held
         if self.last_speaker and self.last_speaker.kind == "person" and re.match(r"^(?:the|this)\s", phrase, re.I) \
@@ -871,11 +894,14 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
                 unnamed.append((i, mention.text))
                 if speaks(mention):
                     roles_left[i] = mention.text  # a speech verb: "an official said", not "the envoy met"
+                    resolver.last_source = Holder(source_name(mention.text), None, "source")
         source = _SOURCE_LINE.match(text[sentence.start:sentence.end])
         if source:
             holder = resolver.resolve(Mention(source.group("who"), "name", sentence.start + source.start("who")))
+        if holder is not None and holder.kind == "source":
+            resolver.last_source = holder
         if holder is not None and holder.kind == "person":
-            resolver.last_speaker = holder
+            resolver.last_speaker, resolver.last_source = holder, None
             if source or (mention is not None and mention.kind in ("name", "known name")):  # named, not "he"
                 for j, role in unnamed:
                     if later_named(text, sentences[j], sentence, i - j, role, holder):

@@ -64,6 +64,10 @@ def registry() -> Registry:
     return Registry({key: next(iter(names)) for key, names in owners.items() if len(names) == 1}, domains)
 
 
+def is_known_outlet(name: str) -> bool:
+    return _key(name) in registry().names
+
+
 def canonical_outlet(name: str) -> str:
     """The registry's name for an outlet written some other way; unknown names stay as written."""
     return registry().names.get(_key(name), name)

@@ -228,6 +228,12 @@ SPEECH_IN_NEWS_STYLE = [
     ("The ministry declined to comment on the report.", None),
     ("Marek would not say whether he would vote for it.", None),
     ("Marek seemed to think the vote was rigged.", None),  # the outlet's reading of him
+    ("Neither Marek nor the ministry explained the delay.", None),
+    ("Marek said an RNC official had called him.", "Ivo Marek"),
+    ("An RNC official said the money was sent on Monday.", "RNC official"),
+    ("The party can spend it as it sees fit, the official told reporters.", "RNC official"),  # still unnamed
+    ("The Guardian reported on Monday that the talks had failed.", "The Guardian"),
+    ("The newspaper said the envoy had left.", "The Guardian"),  # the paper just cited, not the outlet
     ("Anna Berg tore into the plan during a rally in the capital.", "Anna Berg"),  # a reporting phrase
     ("Helsinki hit out at the alliance on Friday.", "Government of Finland"),
     ("Marek's campaign manager Lena Holm took a similar line, saying on Tuesday that the vote was fair.",
