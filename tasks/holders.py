@@ -24,6 +24,10 @@ from stancewatch.tasks.sentences import Span, overlaps
 
 SPEAKERS_FILE = Path(__file__).resolve().parents[1] / "configs" / "speakers.yaml"
 PRONOUNS = {"he", "she", "him", "her"}
+_PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f"}
+_HONORIFIC = re.compile(r"\b(?:(?P<m>Mr|Sir|Lord)|(?P<f>Mrs|Ms|Miss|Dame|Lady))\.?\s+$")  # right before a name
+_GENDERED_TITLES = {"m": {"spokesman", "chairman", "congressman", "businessman", "king", "prince"},
+                    "f": {"spokeswoman", "chairwoman", "congresswoman", "businesswoman", "queen", "princess", "lady"}}
 SPEAKING = ("person", "source")  # holders whose words a following quote or first-person text can continue
 SPACY_BATCH = 128  # texts per spaCy batch, NER and parser: measured fastest of 16-512 on real news
 NAME_PARTICLES = {"von", "der", "van", "de", "da", "di", "del", "dos", "das", "bin", "al", "la", "le", "ibn"}
@@ -187,7 +191,9 @@ def role_before(text: str, start: int) -> str | None:
     match = _role_before_pattern().search(text[max(0, start - 90):start])
     if not match:
         return None
-    role = re.sub(r"^(?:(?:the|of|for|and|on)\s+)+", "", match.group("role").strip(" ,"))
+    role = match.group("role").strip(" ,")
+    role = re.split(r"(?<=[a-z]{3})\.\s+", role)[-1] or role  # not "Queen Elizabeth. London's mayor"
+    role = re.sub(r"^(?:(?:the|of|for|and|on)\s+)+", "", role)
     return role or None
 
 
@@ -712,6 +718,7 @@ class HolderResolver:
         self.outlet = Holder(outlet or "unknown outlet", None, "outlet")
         self.mentions = index.people_in(text)
         self.last_speaker: Holder | None = None
+        self.speakers: list[Holder] = []  # the people who spoke, in order
         self.last_media: Holder | None = None
         self.last_source: Holder | None = None  # the unnamed source who spoke last, if nobody named spoke since
         self.roles: dict[str, str] = {}
@@ -722,6 +729,7 @@ class HolderResolver:
             title = role_before(text, start) if start is not None else None
             if title:
                 self.titles.setdefault(preferred_name(person.canonical), title)
+        self._genders_of: tuple[int, dict[str, str]] = (-1, {})
 
     def _person(self, person: Person) -> Holder:
         name = preferred_name(person.canonical)  # the key _by_name stores roles under
@@ -730,14 +738,7 @@ class HolderResolver:
     def resolve(self, mention: Mention) -> Holder | None:
         """A holder for a subject mention ("Lavrov", "he", "the foreign minister", "the Kremlin", "Kyiv")."""
         if mention.kind == "pronoun":
-            named = self._by_name(Mention(mention.antecedent, "known name", mention.position)) \
-                if mention.antecedent else None
-            if named is not None:
-                return named
-            if self.last_speaker and self.last_speaker.kind == "person":
-                return self.last_speaker
-            before = [p for pos, p in self.mentions if pos < mention.position]
-            return self._person(before[-1]) if before else None
+            return self._by_pronoun(mention)
         if mention.kind == "role":
             if _is_proxy(mention.text) and self.index.people_in(mention.text.split(",")[0]):
                 return self._group(mention)  # "an aide to Clinton", "Putin's spokesman": not Clinton, not Putin
@@ -764,6 +765,51 @@ class HolderResolver:
             holder = self.last_media = Holder(canonical_outlet(holder.name), None, "organisation")
         return holder
 
+    def _by_pronoun(self, mention: Mention) -> Holder | None:
+        """'he said': the subject named before it in its sentence, else the last person who spoke, else the
+        person named last. A person whose gender this article shows ("Mr", "spokeswoman", "Roe said she")
+        does not take the other pronoun: "she said" after Mr Marek spoke is the speaker before him."""
+        wanted = _PRONOUN_GENDER.get(mention.text)
+        agrees = lambda holder: self.genders.get(holder.name) in (None, wanted)  # noqa: E731
+        named = self._by_name(Mention(mention.antecedent, "known name", mention.position)) \
+            if mention.antecedent else None
+        if named is not None and agrees(named):
+            return named
+        if self.last_speaker and self.last_speaker.kind == "person":
+            if agrees(self.last_speaker):
+                return self.last_speaker
+            known = [h for h in self.speakers if self.genders.get(h.name) == wanted]  # who spoke before, of that gender
+            return known[-1] if known else self.last_speaker
+        before = [self._person(p) for pos, p in self.mentions if pos < mention.position]
+        same = [h for h in before if agrees(h)]
+        return same[-1] if same else before[-1] if before else None
+
+    @property
+    def genders(self) -> dict[str, str]:
+        """Gender as this article shows it: an honorific before the name ("Ms Roe") or a gendered title
+        ("spokeswoman"). Pronouns after a name were tried as evidence too and were wrong too often ("Khan
+        said she", of someone else). Counted again when the article's people grow (names NER missed are
+        added as they are read)."""
+        if self._genders_of[0] != len(self.mentions):
+            self._genders_of = (len(self.mentions), self._count_genders())
+        return self._genders_of[1]
+
+    def _count_genders(self) -> dict[str, str]:
+        votes: dict[str, Counter] = defaultdict(Counter)
+        people = {person.canonical: person for _, person in self.mentions}
+        for person in people.values():
+            name = preferred_name(person.canonical)
+            for found in re.finditer(rf"\b{re.escape(person.canonical.split()[-1])}\b", self.text):
+                start = _full_name_start(self.text, found.start(), person) or found.start()
+                honorific = _HONORIFIC.search(self.text[max(0, start - 8):start])
+                if honorific:
+                    votes[name]["m" if honorific.group("m") else "f"] += 1
+            title = self.roles.get(name) or self.titles.get(name) or ""  # this article's, not the corpus's
+            title_words = set(re.findall(r"[a-z]+", title.lower()))
+            for gender, words in _GENDERED_TITLES.items():
+                votes[name][gender] += bool(title_words & words)
+        return {name: "m" if count["m"] > count["f"] else "f" for name, count in votes.items() if count["m"] != count["f"]}
+
     @staticmethod
     def _group(mention: Mention) -> Holder | None:
         """An unnamed source ("Russian officials", "the army", "an aide to Clinton") when the verb is one of
@@ -789,8 +835,8 @@ class HolderResolver:
         words = words[owner[-1] + 1:] if owner else words
         after_role = [i for i, w in enumerate(words) if is_role_word(w.lower())]
         words = words[after_role[-1] + 1:] if after_role else words
-        while words and words[0].lower() in _DETERMINERS:
-            words = words[1:]
+        while words and (words[0].lower() in _DETERMINERS or _HONORIFIC.match(words[0] + " ")):
+            words = words[1:]  # "the", "Ms", "Mr."
         name = " ".join(words)
         tables = speakers()
         if name.lower() in tables["places"]:
@@ -902,6 +948,7 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
             resolver.last_source = holder
         if holder is not None and holder.kind == "person":
             resolver.last_speaker, resolver.last_source = holder, None
+            resolver.speakers.append(holder)
             if source or (mention is not None and mention.kind in ("name", "known name")):  # named, not "he"
                 for j, role in unnamed:
                     if later_named(text, sentences[j], sentence, i - j, role, holder):

@@ -238,6 +238,9 @@ SPEECH_IN_NEWS_STYLE = [
     ("Helsinki hit out at the alliance on Friday.", "Government of Finland"),
     ("Marek's campaign manager Lena Holm took a similar line, saying on Tuesday that the vote was fair.",
      "Lena Holm"),  # "on Tuesday" is no speaker
+    ("Ms Vera Lind said the plan had failed.", "Vera Lind"),
+    ("Mr Ivo Marek said it would work.", "Ivo Marek"),
+    ("“We will see,” she said.", "Vera Lind"),  # not Mr Marek, who spoke last
 ]
 
 
