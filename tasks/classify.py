@@ -15,6 +15,7 @@ model, so a rerun costs only what changed.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,15 +86,47 @@ def outlet_voice_labels(probabilities: np.ndarray, decided_by: list[str], outlet
     return labels, decided
 
 
+# Words in a holder's name or title that make them no voice of the side they belong to: the Russian
+# opposition, an American analyst, a former official, whoever speaks *to* or *in* a side ("US ambassador to
+# Russia", "EU envoy in Moscow" speak for the sender).
+_NOT_ITS_VOICE = re.compile(
+    r"\b(?:opposition|dissident|critic|critics|exiled?|activists?|rebels?|defectors?|protesters?|analysts?|"
+    r"experts?|scholars?|professor|researchers?|journalists?|former|ex|UN|U\.N\.|United Nations|EU)\b", re.I)
+_TOWARD_OTHERS = re.compile(r"\b(?:to|in|at|on|with|from|against)\s+(?:the\s+)?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*")
+
+
+def speaks_for(target: Target, holder, role, kind) -> bool:
+    """Whether a holder speaks for the target itself: its government, institutions and officials, by the
+    target's own names in the holder's name or title ("Kremlin spokesman", "Government of Russia", "NATO
+    Secretary-General", "Ministry of Defence of Russia"); not its opposition, analysts or former officials."""
+    if kind == "outlet" or not isinstance(holder, str):
+        return False
+    said = f"{holder} {_TOWARD_OTHERS.sub('', role) if isinstance(role, str) else ''}"
+    return bool(target.mention_pattern.search(said)) and not _NOT_ITS_VOICE.search(said)
+
+
+def own_side_labels(probabilities: np.ndarray, labels: np.ndarray, decided_by: np.ndarray,
+                    own_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A side's own voice does not speak against it: a Kremlin spokesman's warning about a threat to Moscow
+    is no stance against Russia, whatever words of attack it holds. Where the model read AGAINST in such
+    a row, the label is the likelier of FAVOR and NONE (decided_by `own_side`); the probabilities stay."""
+    labels, decided = labels.copy(), decided_by.copy()
+    turned = own_rows & (labels == "AGAINST")
+    labels[turned] = np.where(probabilities[turned, 0] > probabilities[turned, 2], "FAVOR", "NONE")
+    decided[turned] = "own_side"
+    return labels, decided
+
+
 def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, window: int = 3,
                 cache: dict | None = None, progress=None, outlet_voice: float = 0.0,
-                opinion_docs: frozenset[str] = frozenset()) -> tuple[pd.DataFrame, dict]:
+                opinion_docs: frozenset[str] = frozenset(), own_side: bool = False) -> tuple[pd.DataFrame, dict]:
     """Stance rows (sentence x target) and counts of how each row was decided.
 
     `model` is what stancewatch.tasks.model.load_model returns (model_id, model_version, predict_pairs);
     `cache` comes from build_cache() over earlier rows of the same model. `outlet_voice` > 0 applies
     outlet_voice_labels (the sentences need a holder_kind column) except in `opinion_docs`, the
     editorials and columns, where the outlet's voice is meant to take sides; 0 keeps the model's labels.
+    `own_side` applies own_side_labels (the sentences need holder, holder_role and holder_kind columns).
     """
     ordered = sentences.sort_values(["doc_id", "sentence_index"]).reset_index(drop=True)
     groups = [group for _, group in ordered.groupby("doc_id", sort=False)]
@@ -104,7 +137,8 @@ def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, win
     cached = cache or {}
     outlet_rows = ((ordered["holder_kind"] == "outlet") & ~ordered["doc_id"].isin(opinion_docs)).to_numpy() \
         if outlet_voice else np.zeros(len(ordered), bool)
-    frames, stats = [], {"model_calls": 0, "cached": 0, "no_mention": 0, "pairs_scored": 0, "outlet_voice": 0}
+    frames, stats = [], {"model_calls": 0, "cached": 0, "no_mention": 0, "pairs_scored": 0, "outlet_voice": 0,
+                         "own_side": 0}
     for target in targets:
         decisions = [d for article in articles for d in relevance(article, target, window)]
         probs = np.tile(_NONE, (len(ordered), 1))
@@ -129,6 +163,11 @@ def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, win
         stats["pairs_scored"] += len(fresh)
         labels, decided_by = outlet_voice_labels(probs, [d.decided_by for d in decisions], outlet_rows, outlet_voice)
         stats["outlet_voice"] += int((decided_by == "outlet_voice").sum())
+        if own_side:
+            own_rows = np.array([speaks_for(target, holder, role, kind) for holder, role, kind in
+                                 zip(ordered["holder"], ordered["holder_role"], ordered["holder_kind"])], dtype=bool)
+            labels, decided_by = own_side_labels(probs, labels, decided_by, own_rows)
+            stats["own_side"] += int((decided_by == "own_side").sum())
         frames.append(base.assign(
             target=target.name, label=labels, p_favor=probs[:, 0], p_against=probs[:, 1],
             p_none=probs[:, 2], decided_by=decided_by, target_hash=target.definition_hash,

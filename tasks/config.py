@@ -107,6 +107,7 @@ class Settings(_Checked):
     workers: _Positive = 1  # configs/pipeline.yaml sets 2: processes are for the CLI and flows, not a surprise in scripts
     window: _Count = 3
     outlet_voice: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.9
+    own_side: bool = True
     model: ModelSettings = ModelSettings()
     targets: tuple[Target, ...] = ()
     force: bool = False  # `run --force`: accept a config change that removes most of the stored documents
@@ -124,7 +125,7 @@ _SECTIONS = {
     "paths": ("raw", "out"),
     "ingest": ("max_file_mb", "max_doc_chars", "batch_documents"),
     "clean": ("languages", "min_chars", "workers"),
-    "classify": ("window", "outlet_voice"),
+    "classify": ("window", "outlet_voice", "own_side"),
     "model": tuple(ModelSettings.model_fields),
 }
 

@@ -374,7 +374,7 @@ def run_classify(settings: Settings, model=None, map_batches=None) -> dict:
 
 def _stances_input(sentences_path: Path, settings: Settings, model) -> str:
     return fingerprint(_input_of(sentences_path), [t.definition_hash for t in settings.targets],
-                       model.model_id, model.model_version, settings.window, settings.outlet_voice)
+                       model.model_id, model.model_version, settings.window, settings.outlet_voice, settings.own_side)
 
 
 def classify_batch(settings: Settings, batch: str, model=None) -> dict:
@@ -398,6 +398,7 @@ def classify_batch(settings: Settings, batch: str, model=None) -> dict:
     documents = read_file_as(partition_path(out, "documents", batch=batch), "documents", columns=["doc_id", "opinion"])
     rows, stats = stance_rows(sentences, settings.targets, model, settings.window, cache,
                               progress=_progress(f"classify {batch}"), outlet_voice=settings.outlet_voice,
+                              own_side=settings.own_side,
                               opinion_docs=frozenset(documents.loc[documents["opinion"], "doc_id"]))
     write_table(rows, out, "stances", path=partition_path(out, "stances", model=key, batch=batch),
                 metadata={"input": _stances_input(source, settings, model), "model_id": model.model_id,

@@ -124,6 +124,25 @@ def test_the_outlet_voice_takes_a_side_only_when_the_model_is_confident():
     assert rows["label"].tolist() == ["AGAINST", "AGAINST"]  # an opinion page's own voice takes sides
 
 
+def test_a_sides_own_voice_is_never_against_it():
+    texts = ["“The alliance is preparing for war,” the NATO spokesman said.",
+             "The alliance's expansion is a threat, the Valdorian foreign minister said.",
+             "NATO has failed, said an analyst at the Gotham NATO Institute.",
+             "“NATO must stop,” the US ambassador to NATO said."]
+    sentences = _sentences(texts, holders=["Ann Roe", "Ivo Marek", "Lena Holm", "Tom Rask"]).assign(
+        holder_role=["NATO spokesman", "Valdorian Foreign Minister", "analyst at the Gotham NATO Institute",
+                     "US ambassador to NATO"], holder_kind="person")
+    rows, stats = stance_rows(sentences, (NATO,), FixedModel([0.3, 0.5, 0.2]), window=0, own_side=True)
+    # NATO's own spokesman: the likelier of FAVOR and NONE; the others keep the model's AGAINST
+    assert rows["label"].tolist() == ["FAVOR", "AGAINST", "AGAINST", "AGAINST"]
+    assert rows["decided_by"].tolist()[:2] == ["own_side", "mention"] and stats["own_side"] == 1
+    assert rows["p_against"].tolist()[0] == 0.5  # the model's probabilities stay
+    rows, _ = stance_rows(sentences, (NATO,), FixedModel([0.1, 0.5, 0.4]), window=0, own_side=True)
+    assert rows["label"].tolist()[0] == "NONE"
+    rows, _ = stance_rows(sentences, (NATO,), FixedModel([0.3, 0.5, 0.2]), window=0)
+    assert set(rows["label"]) == {"AGAINST"}  # own_side off: the model's labels
+
+
 def test_an_opinion_page_found_by_clean_keeps_its_own_voice_through_the_stages(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()

@@ -63,18 +63,22 @@ def test_quote_sentences_are_marked(tables):
     assert not sentences.loc["Ukraine first expressed interest in NATO membership in 2008.", "is_quote"]
 
 
-def test_every_stance_row_is_one_model_s_argmax_or_a_quiet_outlet_voice(tables, seed_config):
+def test_every_stance_row_is_one_model_s_argmax_or_a_quiet_outlet_voice_or_a_sides_own(tables, seed_config):
     """Accuracy is measured by `stancewatch evaluate`; here: one model, probabilities, label = argmax,
-    except outlet-voice rows the model did not lean on firmly enough (classify.outlet_voice)."""
+    except outlet-voice rows the model did not lean on firmly enough (classify.outlet_voice) and a
+    side's own voice read as against it (classify.own_side)."""
     stances = tables["stances"]
     assert stances["model_id"].nunique() == 1 and stances["model_version"].nunique() == 1
     probabilities = stances[["p_favor", "p_against", "p_none"]].to_numpy()
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
     argmax = np.array(["FAVOR", "AGAINST", "NONE"])[probabilities.argmax(axis=1)]
     quiet = (stances["decided_by"] == "outlet_voice").to_numpy()
-    assert (stances["label"].to_numpy()[~quiet] == argmax[~quiet]).all()
+    own = (stances["decided_by"] == "own_side").to_numpy()
+    model = ~quiet & ~own
+    assert (stances["label"].to_numpy()[model] == argmax[model]).all()
     assert (stances["label"][quiet] == "NONE").all() and (argmax[quiet] != "NONE").all()
     assert (probabilities[quiet, :2].max(axis=1) < load_settings(seed_config).outlet_voice).all()
+    assert (argmax[own] == "AGAINST").all() and (stances["label"][own] != "AGAINST").all()
     assert set(stances["label"]) == {"FAVOR", "AGAINST", "NONE"}
 
 
@@ -83,7 +87,7 @@ def test_sentences_without_a_target_skip_the_model(tables):
     skipped = stances[stances["decided_by"] == "no_mention"]
     assert len(skipped) > 0
     assert (skipped["label"] == "NONE").all()
-    assert set(stances["decided_by"]) <= {"mention", "context", "outlet_voice", "no_mention"}
+    assert set(stances["decided_by"]) <= {"mention", "context", "outlet_voice", "own_side", "no_mention"}
 
 
 def test_holders_take_the_expected_sides_on_nato(tables):
