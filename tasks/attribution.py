@@ -14,10 +14,12 @@ import pandas as pd
 
 from stancewatch.tasks import holders
 from stancewatch.tasks.ids import files_hash, text_hash
+from stancewatch.tasks.outlets import OUTLETS_FILE
 from stancewatch.tasks.sentences import overlaps, quote_spans, split_sentences
 
 log = logging.getLogger("stancewatch.attribution")
-_RULE_FILES = (Path(holders.__file__), Path(__file__), Path(__file__).with_name("sentences.py"), holders.SPEAKERS_FILE)
+_RULE_FILES = (Path(holders.__file__), Path(__file__), Path(__file__).with_name("sentences.py"), holders.SPEAKERS_FILE,
+               OUTLETS_FILE)  # cited outlets are spelled as the registry spells them
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from stancewatch.tasks.config import Target
 from stancewatch.tasks.ids import text_hash
+from stancewatch.tasks.outlets import is_known_outlet
 from stancewatch.tasks.schema import LABELS
 
 _NONE = np.array([0.0, 0.0, 1.0])
@@ -86,23 +87,43 @@ def outlet_voice_labels(probabilities: np.ndarray, decided_by: list[str], outlet
     return labels, decided
 
 
-# Words in a holder's name or title that make them no voice of the side they belong to: the Russian
-# opposition, an American analyst, a former official, whoever speaks *to* or *in* a side ("US ambassador to
-# Russia", "EU envoy in Moscow" speak for the sender).
+# Titles of officials: a person speaks for a side only with one ("Russian Foreign Minister", "Kremlin
+# spokesman"), not as one of its citizens ("Russian businessman").
+_OFFICIAL = re.compile(
+    r"\b(?:minister|ministry|spokes(?:man|woman|person)|president|premier|chancellor|ambassador|envoy|diplomat|"
+    r"officials?|secretary(?:-general)?|chief|head|commander|general|deputy|chair(?:man|woman)?|representative|"
+    r"negotiator|aide|advis[eo]r|director|government|military|army|command|council)\b", re.I)
+# Words that make a holder no voice of the side they belong to: its opposition, analysts, former
+# officials, and the titles of other bodies ("OSCE Secretary General"); whoever speaks *to* or *in* a side
+# ("US ambassador to Russia", "EU envoy in Moscow") speaks for the sender.
 _NOT_ITS_VOICE = re.compile(
     r"\b(?:opposition|dissident|critic|critics|exiled?|activists?|rebels?|defectors?|protesters?|analysts?|"
-    r"experts?|scholars?|professor|researchers?|journalists?|former|ex|UN|U\.N\.|United Nations|EU)\b", re.I)
+    r"experts?|scholars?|professor|researchers?|journalists?|former|ex)\b|(?-i:\b(?:UN|U\.N\.|EU|OSCE)\b)|"
+    r"\bUnited Nations\b|\bEuropean Union\b", re.I)
 _TOWARD_OTHERS = re.compile(r"\b(?:to|in|at|on|with|from|against)\s+(?:the\s+)?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*)*")
 
 
 def speaks_for(target: Target, holder, role, kind) -> bool:
-    """Whether a holder speaks for the target itself: its government, institutions and officials, by the
-    target's own names in the holder's name or title ("Kremlin spokesman", "Government of Russia", "NATO
-    Secretary-General", "Ministry of Defence of Russia"); not its opposition, analysts or former officials."""
-    if kind == "outlet" or not isinstance(holder, str):
+    """Whether a holder speaks for the target itself, by the target's `voices` (configs/targets.yaml): a
+    person whose title has one and names an office ("Kremlin spokesman", "Russian Foreign Minister") or
+    whose surname is one (its officials, listed by name), or a body or unnamed source named by one
+    ("Government of Russia", "Russian officials"; not a news outlet, "The Moscow Times"). Not its
+    opposition, analysts or former officials, nor whoever speaks to it."""
+    voices = target.voice_pattern
+    if voices is None or kind == "outlet" or not isinstance(holder, str):
         return False
-    said = f"{holder} {_TOWARD_OTHERS.sub('', role) if isinstance(role, str) else ''}"
-    return bool(target.mention_pattern.search(said)) and not _NOT_ITS_VOICE.search(said)
+    title = _TOWARD_OTHERS.sub("", role) if isinstance(role, str) else ""
+    if kind == "person":
+        if voices.fullmatch(holder.split()[-1]):  # an official the voices name: "Putin", whatever his title here
+            return not _NOT_ITS_VOICE.search(title)
+        said = title
+        if not _OFFICIAL.search(said):
+            return False
+    else:
+        said = f"{_TOWARD_OTHERS.sub('', holder)} {title}"
+        if is_known_outlet(holder):
+            return False
+    return bool(voices.search(said)) and not _NOT_ITS_VOICE.search(said)
 
 
 def own_side_labels(probabilities: np.ndarray, labels: np.ndarray, decided_by: np.ndarray,

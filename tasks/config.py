@@ -29,6 +29,7 @@ class Target:
     favor: str
     against: str
     entities: tuple[str, ...] = ()  # what stands for the target: demonyms, capitals, leaders, institutions
+    voices: tuple[str, ...] = ()  # words in an official's title that make them the target's own voice
 
     @classmethod
     def adhoc(cls, name: str) -> "Target":
@@ -44,15 +45,23 @@ class Target:
     @property
     def mention_pattern(self) -> re.Pattern:
         """Whole-word match of any alias or entity; words written in capitals (NATO, US) match case-sensitively."""
-        words = (*self.aliases, *self.entities)
-        exact = [re.escape(a) for a in words if a.upper() == a]
-        loose = [re.escape(a) for a in words if a.upper() != a]
-        parts = []
-        if exact:
-            parts.append(r"(?-i:(?:" + "|".join(sorted(exact, key=len, reverse=True)) + r"))")
-        if loose:
-            parts.append("(?:" + "|".join(sorted(loose, key=len, reverse=True)) + ")")
-        return re.compile(r"(?<![\w.])(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+        return _whole_words((*self.aliases, *self.entities))
+
+    @property
+    def voice_pattern(self) -> re.Pattern | None:
+        """Whole-word match of the target's voices (as mention_pattern); None when it has none."""
+        return _whole_words(self.voices) if self.voices else None
+
+
+def _whole_words(words: tuple[str, ...]) -> re.Pattern:
+    exact = [re.escape(a) for a in words if a.upper() == a]
+    loose = [re.escape(a) for a in words if a.upper() != a]
+    parts = []
+    if exact:
+        parts.append(r"(?-i:(?:" + "|".join(sorted(exact, key=len, reverse=True)) + r"))")
+    if loose:
+        parts.append("(?:" + "|".join(sorted(loose, key=len, reverse=True)) + ")")
+    return re.compile(r"(?<![\w.])(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
 _Positive = Annotated[int, Field(strict=True, ge=1)]
@@ -181,6 +190,7 @@ class _TargetEntry(_Checked):
     name: _Words
     aliases: list[_Words] | None = None
     entities: list[_Words] = []
+    voices: list[_Words] = []
     hypotheses: _Hypotheses
 
 
@@ -205,7 +215,7 @@ def _targets(path: Path) -> tuple[Target, ...]:
     if twice := next((name for name in names if names.count(name) > 1), None):
         raise ConfigError(f"{path}: target '{twice}' is defined twice")
     return tuple(Target(e.name, tuple(dict.fromkeys([e.name, *(e.aliases or [e.name])])), e.hypotheses.favor,
-                        e.hypotheses.against, tuple(e.entities)) for e in entries)
+                        e.hypotheses.against, tuple(e.entities), tuple(e.voices)) for e in entries)
 
 
 def load_settings(config_dir: str | Path = DEFAULT_CONFIG_DIR, raw: str | Path | None = None,

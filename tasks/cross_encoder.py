@@ -70,16 +70,18 @@ def bf16_is_native() -> bool:
 
 # In bf16 a probability moved by at most 0.019 from fp32 (every model-scored row of realnews_dev and of
 # 400 news-corpus articles), so a label can only differ from fp32's where the two best classes are this
-# close, or where a side's probability is this close to a cut a later rule applies (classify.outlet_voice);
-# those pairs are computed again in fp32.
+# close, or where a side's probability is this close to a cut a later rule applies (classify.outlet_voice),
+# or where FAVOR and NONE are this close under AGAINST (classify.own_side); those pairs are computed again in fp32.
 CLOSE_CALL = 0.05
 
 
 def close_calls(probabilities: np.ndarray, cuts: tuple[float, ...] = ()) -> np.ndarray:
     """Rows whose two most likely labels are within CLOSE_CALL of each other, or whose likelier side
-    (FAVOR or AGAINST) is within CLOSE_CALL of one of the cuts."""
+    (FAVOR or AGAINST) is within CLOSE_CALL of one of the cuts, or that lean AGAINST with FAVOR and NONE
+    within CLOSE_CALL (classify.own_side chooses between those two)."""
     top_two = np.sort(probabilities, axis=1)[:, -2:]
     close = top_two[:, 1] - top_two[:, 0] < CLOSE_CALL
+    close |= (probabilities.argmax(axis=1) == 1) & (np.abs(probabilities[:, 0] - probabilities[:, 2]) < CLOSE_CALL)
     side = probabilities[:, :2].max(axis=1)
     for cut in cuts:
         close |= np.abs(side - cut) < CLOSE_CALL

