@@ -15,7 +15,6 @@ textacy raises on some unbalanced quote marks: such an article counts as having 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stancewatch.tasks.catalog import read_table  # noqa: E402
 from stancewatch.tasks.config import load_settings  # noqa: E402
-from stancewatch.tasks.evaluate import holder_key, match_sentence, read_csv_text  # noqa: E402
+from stancewatch.tasks.evaluate import holder_key, match_sentence, name_words, read_csv_text  # noqa: E402
 from stancewatch.tasks.ingest import file_of  # noqa: E402
 from stancewatch.tasks.runs import run_clean, run_ingest  # noqa: E402
 
@@ -58,14 +57,10 @@ def textacy_speakers(documents: pd.DataFrame) -> tuple[dict[str, list[tuple[int,
     return quotes, failed
 
 
-def _words(name) -> set[str]:
-    return {w for w in re.findall(r"\w+", holder_key(name)) if len(w) > 2}
-
-
 def score(rows: pd.DataFrame, column: str) -> dict:
     exact = rows["holder"].map(holder_key) == rows[column].map(holder_key)
     lenient = [matched and ((gold_outlet and pd.isna(speaker)) or (not gold_outlet and not pd.isna(speaker) and
-                                                                   bool(_words(gold) & _words(speaker))))
+                                                                   bool(name_words(gold) & name_words(speaker))))
                for gold, gold_outlet, speaker, matched in zip(rows["holder"], rows["gold_outlet"],
                                                               rows[column + "_speaker"], rows["matched"])]
     stance = rows["label"] != "NONE"

@@ -162,6 +162,12 @@ def holder_key(name) -> str:
     return plain_name(name if isinstance(name, str) else "")
 
 
+def name_words(name) -> set[str]:
+    """The words of a holder name longer than two letters, as holder_key writes them: a lenient match of
+    two names shares one."""
+    return {word for word in re.findall(r"\w+", holder_key(name)) if len(word) > 2}
+
+
 def join_in_context(labels: pd.DataFrame, documents: pd.DataFrame, sentences: pd.DataFrame,
                     stances: pd.DataFrame) -> pd.DataFrame:
     """Each labelled row with the pipeline's sentence of the same article (by file name), its label for that
