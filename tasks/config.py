@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -53,7 +54,9 @@ class Target:
         return _whole_words(self.voices) if self.voices else None
 
 
+@lru_cache(maxsize=256)
 def _whole_words(words: tuple[str, ...]) -> re.Pattern:
+    """One pattern per word list: classify asks for a target's patterns once per article and per row."""
     exact = [re.escape(a) for a in words if a.upper() == a]
     loose = [re.escape(a) for a in words if a.upper() != a]
     parts = []

@@ -151,8 +151,8 @@ def _role_before_pattern() -> re.Pattern:
 def speaks(mention: "Mention") -> bool:
     """Whether the subject of this verb says something ("Kyiv says", "officials warned", "according to the
     army") rather than acts ("Russia continues", "ministers agreed on", "the army advanced")."""
-    return mention.verb is None or mention.verb in speakers()["government_verbs"] or \
-        mention.verb in speakers()["reporting_phrases"]
+    tables = speakers()
+    return mention.verb is None or mention.verb in tables["government_verbs"] or mention.verb in tables["reporting_phrases"]
 
 
 def is_role_word(word: str) -> bool:
@@ -867,11 +867,11 @@ class HolderResolver:
         titles this article gives first: "the president" of a 2016 article is the one it calls President,
         whatever other articles of the corpus call someone else; else the last person who spoke, as news
         style uses 'the envoy added' for the speaker just quoted."""
+        people = [(pos, self._person(person)) for pos, person in self.mentions]
         for role_of in (lambda holder: self.roles.get(holder.name) or self.titles.get(holder.name),
                         lambda holder: holder.role):
             best, best_score = None, 0
-            for pos, person in self.mentions:
-                holder = self._person(person)
+            for pos, holder in people:
                 score = role_score(phrase, role_of(holder))
                 if score and (score > best_score or (score == best_score and pos < position)):
                     best, best_score = holder, score
