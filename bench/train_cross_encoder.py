@@ -4,7 +4,7 @@
     python bench/check_leakage.py --train /work/corpora/train.jsonl          # no test or dev text in it
     python bench/train_cross_encoder.py --train /work/corpora/train.jsonl --name minilm-stance-ce-v1
 
-Runs on the CPU (2 threads: about 20-30 pairs/s). Batches are grouped by length so padding stays
+Runs on the CPU (2 threads: about 20-30 pairs/s), or with --device cuda on a GPU (bf16 autocast). Batches are grouped by length so padding stays
 short. Every --checkpoint-every steps the trained tensors and the step go to --checkpoint-dir
 (safetensors + JSON), so a stopped job resumes where it was with the same batch order. The result is
 written to tasks/heads/<name>.safetensors (fp16, word embeddings left to the base package) with a
@@ -25,7 +25,6 @@ from safetensors.torch import load_file, save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from stancewatch.tasks.cross_encoder import apply_tensors, encode_pairs, load_network, trained_tensors  # noqa: E402
-from stancewatch.tasks.model import HEADS_DIR, package_model_dir  # noqa: E402
 from stancewatch.tasks.schema import LABELS  # noqa: E402
 
 
@@ -93,6 +92,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--init", type=Path, default=None,
                         help="start from these trained weights (e.g. tasks/heads/<name>.safetensors) instead of the base")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda to train on a GPU in bf16 autocast")
+    parser.add_argument("--base-dir", type=Path, default=None,
+                        help="folder of the base model (default: the installed --package's model folder)")
+    parser.add_argument("--out-dir", type=Path, default=None, help="where the weights and card go (default: tasks/heads)")
     parser.add_argument("--checkpoint-dir", type=Path, default=Path("build/train-checkpoint"))
     parser.add_argument("--checkpoint-every", type=int, default=300)
     args = parser.parse_args()
@@ -113,10 +116,14 @@ def main() -> int:
     print(f"{len(examples)} examples, {total} steps; by source: {dict(Counter(e['source'] for e in examples))}",
           flush=True)
 
-    base = package_model_dir(args.package)
+    if args.base_dir is None or args.out_dir is None:
+        from stancewatch.tasks.model import HEADS_DIR, package_model_dir  # needs the whole app's dependencies
+    base = args.base_dir or package_model_dir(args.package)
+    out_dir = args.out_dir or HEADS_DIR
     network, tokenizer = load_network(base)
     if args.init:
         apply_tensors(network, load_file(str(args.init)))
+    network.to(args.device)
     optimizer = torch.optim.AdamW([p for p in network.parameters() if p.requires_grad], lr=args.lr,
                                   weight_decay=0.01)
     warmup = max(1, total // 20)
@@ -140,8 +147,10 @@ def main() -> int:
         idx = batches[step]
         batch = encode_pairs(tokenizer, [examples[i]["text"] for i in idx], [examples[i]["target"] for i in idx],
                              args.max_length)
-        labels = torch.tensor([label_id[examples[i]["label"]] for i in idx])
-        loss = torch.nn.functional.cross_entropy(network(**batch).logits, labels)
+        labels = torch.tensor([label_id[examples[i]["label"]] for i in idx], device=args.device)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=args.device.startswith("cuda")):
+            logits = network(**{key: value.to(args.device) for key, value in batch.items()}).logits
+        loss = torch.nn.functional.cross_entropy(logits.float(), labels)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
         optimizer.step()
@@ -158,16 +167,20 @@ def main() -> int:
             state_file.write_text(json.dumps({"name": args.name, "step": step + 1, "steps": total}))
 
     tensors = trained_tensors(network)
-    HEADS_DIR.mkdir(exist_ok=True)
-    save_file(tensors, str(HEADS_DIR / f"{args.name}.safetensors"))
-    (HEADS_DIR / f"{args.name}.safetensors").chmod(0o644)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(out_dir / f"{args.name}.safetensors"))
+    (out_dir / f"{args.name}.safetensors").chmod(0o644)
     import importlib.metadata
 
+    try:
+        encoder_version = importlib.metadata.version(args.package)
+    except importlib.metadata.PackageNotFoundError:  # a --base-dir copy on a machine without the package
+        encoder_version = None
     card = {
         "kind": "cross-encoder",
         "labels": list(LABELS),
         "encoder": args.package,
-        "encoder_version": importlib.metadata.version(args.package),
+        "encoder_version": encoder_version,
         "max_length": args.max_length,
         "input": "text = the sentence (with its context), text_pair = the target's name",
         "training": {"examples": len(examples), "epochs": args.epochs, "steps": total,
@@ -175,10 +188,10 @@ def main() -> int:
                      "unrelated_share": args.unrelated_share, "init": str(args.init) if args.init else None,
                      "rows_by_source": dict(Counter(e["source"] for e in examples)),
                      "rows_by_label": dict(Counter(e["label"] for e in examples)),
-                     "epoch_batches": len(epoch_batches)},
+                     "epoch_batches": len(epoch_batches), "device": args.device},
     }
-    (HEADS_DIR / f"{args.name}.json").write_text(json.dumps(card, indent=2) + "\n")
-    print(f"wrote {HEADS_DIR / (args.name + '.safetensors')}", flush=True)
+    (out_dir / f"{args.name}.json").write_text(json.dumps(card, indent=2) + "\n")
+    print(f"wrote {out_dir / (args.name + '.safetensors')}", flush=True)
     return 0
 
 

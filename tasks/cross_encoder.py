@@ -42,7 +42,7 @@ def load_network(base_dir: Path) -> tuple[torch.nn.Module, object]:
 
 def trained_tensors(network: torch.nn.Module) -> dict[str, torch.Tensor]:
     """What fine-tuning changed, in fp16: every tensor but the frozen embeddings."""
-    return {name: tensor.detach().to(torch.float16).contiguous()
+    return {name: tensor.detach().to("cpu", torch.float16).contiguous()
             for name, tensor in network.state_dict().items() if not frozen(name)}
 
 
