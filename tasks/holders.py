@@ -36,10 +36,9 @@ _CALENDAR = re.compile(r"^(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|
                        r"feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
                        r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?$", re.I)
 _NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ][\w'’.-]*$")
-_MEDIA = {"newspaper", "outlet", "broadcaster", "channel", "tabloid", "daily", "magazine", "media",
-          "network", "radio", "television", "tv", "website", "portal", "journal"}
 _ONE_MEDIUM = {"newspaper", "paper", "daily", "broadcaster", "channel", "tabloid", "magazine", "network", "website",
                "journal", "portal"}  # "the newspaper said": one outlet, named before; not "state media said"
+_MEDIA = (_ONE_MEDIUM - {"paper"}) | {"outlet", "media", "radio", "television", "tv"}  # words of an outlet's name
 _RELATIVE = {"who", "which", "that"}
 _DETERMINERS = {"the", "a", "an", "both", "all", "some", "many", "most", "several"}
 # "WARSAW, Poland (AP) — ", "MOSCOW, Feb 1 (Reuters) - ", "KYIV: ", "MOSCOW, February 23. /TASS/. "

@@ -195,8 +195,13 @@ def _as_text(value) -> str | None:
     return str(value) if str(value).strip() else None
 
 
-def _pick(record: dict, name: str) -> str | None:
-    fields = {_field_key(k): v for k, v in record.items()}
+def _fields(record: dict) -> dict:
+    """A record's fields by normalised key, built once per record for every _pick."""
+    return {_field_key(k): v for k, v in record.items()}
+
+
+def _pick(fields: dict, name: str) -> str | None:
+    """The first non-empty text among the aliases of `name` in fields from _fields()."""
     for alias in FIELD_ALIASES[name]:
         if (text := _as_text(fields.get(_field_key(alias)))) is not None:
             return text
@@ -206,11 +211,12 @@ def _pick(record: dict, name: str) -> str | None:
 def _from_record(record: dict, path: str, fmt: str, encoding: str) -> RawDocument | Reject:
     if not isinstance(record, dict):
         return Reject(path, "malformed", f"expected an object with a text field, got {type(record).__name__}")
-    text = _pick(record, "text")
+    fields = _fields(record)
+    text = _pick(fields, "text")
     if text is None:
         return Reject(path, "empty", f"no text in any of the columns {FIELD_ALIASES['text']}")
-    return RawDocument(path, fmt, encoding, text, _pick(record, "title"), _pick(record, "date"),
-                       _pick(record, "url"), _pick(record, "source"))
+    return RawDocument(path, fmt, encoding, text, _pick(fields, "title"), _pick(fields, "date"),
+                       _pick(fields, "url"), _pick(fields, "source"))
 
 
 def _read_txt(text: str, path: str, encoding: str) -> list[RawDocument | Reject]:
@@ -259,7 +265,7 @@ def _read_json(text: str, path: str, encoding: str) -> list[RawDocument | Reject
         return [Reject(path, "malformed", f"not valid JSON: {exc.msg} (line {exc.lineno})")]
     if isinstance(data, dict):
         listed = next((data[key] for key in JSON_LIST_KEYS if isinstance(data.get(key), list)), None)
-        if listed is None or _pick(data, "text") is not None:  # an article may carry a list of its own
+        if listed is None or _pick(_fields(data), "text") is not None:  # an article may carry a list of its own
             return [_from_record(data, path, "json", encoding)]
         data = listed
     if not isinstance(data, list):
