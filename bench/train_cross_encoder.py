@@ -4,8 +4,9 @@
     python bench/check_leakage.py --train /work/corpora/train.jsonl          # no test or dev text in it
     python bench/train_cross_encoder.py --train /work/corpora/train.jsonl --name minilm-stance-ce-v1
 
-Runs on the CPU (2 threads: about 20-30 pairs/s), or with --device cuda on a GPU (bf16 autocast). Batches are grouped by length so padding stays
-short. Every --checkpoint-every steps the trained tensors and the step go to --checkpoint-dir
+Runs on the CPU (2 threads: about 20-30 pairs/s), or with --device cuda on a GPU (bf16 autocast;
+--base-dir points at a copy of the base model where the package is not installed). Batches are
+grouped by length so padding stays short. Every --checkpoint-every steps the trained tensors and the step go to --checkpoint-dir
 (safetensors + JSON), so a stopped job resumes where it was with the same batch order. The result is
 written to tasks/heads/<name>.safetensors (fp16, word embeddings left to the base package) with a
 JSON card of how it was made; see tasks/heads/README.md.

@@ -31,7 +31,7 @@ def load_network(base_dir: Path) -> tuple[torch.nn.Module, object]:
         network = AutoModelForSequenceClassification.from_pretrained(
             base_dir, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
             label2id={label: i for i, label in enumerate(LABELS)}, local_files_only=True, use_safetensors=True,
-            trust_remote_code=False)
+            trust_remote_code=False, dtype=torch.float32)  # fp32 whatever the file holds: training needs it
     finally:
         hf_logging.set_verbosity(verbosity)
     tokenizer = AutoTokenizer.from_pretrained(base_dir, local_files_only=True)
