@@ -25,14 +25,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stancewatch.tasks.attribution import find_people, sentence_rows  # noqa: E402
 from stancewatch.tasks.catalog import read_table  # noqa: E402
-from stancewatch.tasks.clean import clean_documents  # noqa: E402
 from stancewatch.tasks.config import Settings  # noqa: E402
 from stancewatch.tasks.evaluate import holder_key, name_words  # noqa: E402
-from stancewatch.tasks.holders import index_people  # noqa: E402
 from stancewatch.tasks.ingest import file_of  # noqa: E402
-from stancewatch.tasks.runs import run_ingest  # noqa: E402
+from stancewatch.tasks.runs import run_clean, run_ingest  # noqa: E402
 
 _GENERIC = {"of", "the", "united", "states", "ministry", "government", "department"}
 
@@ -43,10 +40,10 @@ def predicted_holders(corpus: Path, files: list[str], work: Path) -> pd.DataFram
     raw.mkdir()
     for name in files:
         shutil.copy(corpus / name.replace("__", "/"), raw / name)
-    run_ingest(Settings(raw=raw, out=work / "out"))
-    documents, _ = clean_documents(read_table(work / "out", "ingested"))
-    documents["people"] = find_people(documents["text"].tolist())
-    sentences = sentence_rows(documents, index_people(documents["people"]))
+    settings = Settings(raw=raw, out=work / "out")
+    run_ingest(settings)
+    run_clean(settings)  # the pipeline's own clean and holder attribution
+    documents, sentences = read_table(settings.out, "documents"), read_table(settings.out, "sentences")
     names = documents.set_index("doc_id")["source_paths"].map(lambda paths: Path(file_of(str(paths[0]))).name)
     sentences["id"] = sentences["doc_id"].map(names) + "#" + sentences["sentence_index"].astype(str)
     return sentences

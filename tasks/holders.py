@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from stancewatch.tasks.outlets import canonical_outlet, is_known_outlet
-from stancewatch.tasks.sentences import Span, _ends_with_abbreviation, overlaps
+from stancewatch.tasks.sentences import Span, ends_with_abbreviation, overlaps
 
 SPEAKERS_FILE = Path(__file__).resolve().parents[1] / "configs" / "speakers.yaml"
 PRONOUNS = {"he", "she", "him", "her"}
@@ -194,7 +194,7 @@ def role_before(text: str, start: int) -> str | None:
     if not match:
         return None
     role = match.group("role").strip(" ,")
-    ends = [m.end() for m in re.finditer(r"\.\s+", role) if not _ends_with_abbreviation(role, m.start())]
+    ends = [m.end() for m in re.finditer(r"\.\s+", role) if not ends_with_abbreviation(role, m.start())]
     role = role[ends[-1]:] if ends else role  # not "Queen Elizabeth. London's mayor"; "Microsoft Corp. President" stays
     role = re.sub(r"^(?:(?:the|of|for|and|on)\s+)+", "", role)
     return role or None

@@ -49,7 +49,7 @@ def paragraph_spans(text: str) -> list[Span]:
     return spans
 
 
-def _ends_with_abbreviation(text: str, dot_index: int) -> bool:
+def ends_with_abbreviation(text: str, dot_index: int) -> bool:
     word = re.search(r"([A-Za-z][A-Za-z.]*)\.$", text[:dot_index + 1])
     if not word:
         return False
@@ -81,7 +81,7 @@ def split_sentences(text: str) -> list[Span]:
             if match.group(0)[-1] in CLOSING_QUOTES and _REPORTING_TAIL.match(rest):
                 continue  # “...?” Lavrov added. — the reporting clause belongs to the quote
             if match.group(0).startswith(".") and len(match.group(0)) == 1 and \
-                    _ends_with_abbreviation(text, para.start + match.start()):
+                    ends_with_abbreviation(text, para.start + match.start()):
                 next_word = re.match(r"[\w']+", rest)
                 if not next_word or next_word.group(0) not in _SENTENCE_STARTERS:
                     continue
