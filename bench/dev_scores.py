@@ -21,8 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from stancewatch.tasks.config import load_settings  # noqa: E402
-from stancewatch.tasks.evaluate import (evaluate_in_context, predict, read_csv_text, read_labelled, scores,  # noqa: E402
-                            targets_for)
+from stancewatch.tasks.evaluate import evaluate_in_context, read_csv_text, read_labelled, score_sentences  # noqa: E402
 from stancewatch.tasks.model import load_model  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
@@ -36,9 +35,7 @@ def sentence_scores(path: Path, model, settings, keep=None) -> dict:
         with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, encoding="utf-8") as subset:
             raw[keep(raw)].to_csv(subset, index=False)
         path = Path(subset.name)
-    frame, _ = read_labelled(path)
-    predicted = predict(frame, targets_for(frame, settings.targets), model, gate=False)
-    return scores(frame["label"].tolist(), predicted)
+    return score_sentences(read_labelled(path)[0], settings.targets, model, gate=False)
 
 
 def row_for(head: str, settings) -> dict:

@@ -97,7 +97,8 @@ def copy_corpus(corpus: Path, raw: Path, n: int, skip: int = 0) -> int:
 
 
 def edit_one_target(config_dir: Path) -> str:
-    """A copy of the configs with one more entity on the first target: its rows are redone, no others."""
+    """A copy of the configs with one more entity, named by no text, on the first target: classify runs
+    again for it, and its stored probabilities are reused (an entity only chooses sentences)."""
     import yaml
 
     shutil.copytree(ROOT / "configs", config_dir)

@@ -8,15 +8,14 @@ import signal
 import sys
 from pathlib import Path
 
-from stancewatch.tasks.catalog import OutputBusy, StageInputError, WouldDeleteError, output_lock
-from stancewatch.tasks.config import ConfigError, load_settings
+from stancewatch.tasks.catalog import OutputBusy, StageInputError, WouldDeleteError, atomic_write, output_lock
+from stancewatch.tasks.config import PACKAGED_CONFIGS, ConfigError, load_settings
 from stancewatch.tasks.model import ModelLoadError
 from stancewatch.tasks.runs import STAGES
-REPO_CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 
 def _default_config_dir() -> str:
-    return "configs" if Path("configs/pipeline.yaml").exists() else str(REPO_CONFIGS)
+    return "configs" if Path("configs/pipeline.yaml").exists() else str(PACKAGED_CONFIGS)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     which = run.add_mutually_exclusive_group()
     which.add_argument("--stage", choices=list(STAGES), help="rerun this one stage from the previous stage's tables")
     which.add_argument("--from", dest="start", choices=list(STAGES), help="run from this stage to the end")
-    run.add_argument("--config", default=None, help="folder with pipeline.yaml and targets.yaml (default: configs)")
+    run.add_argument("--config", default=None, help="folder with pipeline.yaml and targets.yaml, and speakers.yaml and outlets.yaml where it has its own (default: configs)")
     run.add_argument("--raw", default=None, help="raw input folder (default: paths.raw in pipeline.yaml)")
     run.add_argument("--out", default=None, help="output folder (default: paths.out in pipeline.yaml)")
     run.add_argument("--runner", choices=["local", "dask"], default="local",
@@ -41,13 +40,13 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the pipeline on a cron schedule (needs a Prefect server)")
     serve.add_argument("--cron", required=True, help='cron expression, e.g. "0 6 * * *" for 06:00 daily')
-    serve.add_argument("--config", default=None, help="folder with pipeline.yaml and targets.yaml")
+    serve.add_argument("--config", default=None, help="folder with pipeline.yaml and targets.yaml, and speakers.yaml and outlets.yaml where it has its own")
     serve.add_argument("--raw", default=None, help="raw input folder")
     serve.add_argument("--out", default=None, help="output folder")
 
     report = sub.add_parser("report", help="write the HTML report from the aggregate tables")
     report.add_argument("--out", default=None, help="report file (default: <paths.out>/report.html)")
-    report.add_argument("--config", default=None, help="folder with pipeline.yaml and targets.yaml")
+    report.add_argument("--config", default=None, help="folder with pipeline.yaml and targets.yaml, and speakers.yaml and outlets.yaml where it has its own")
     report.add_argument("--data", default=None, help="folder with the tables (default: paths.out)")
 
     evaluate = sub.add_parser("evaluate", help="score the configured model on a labelled CSV (text,target,label)")
@@ -66,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--head", action="append", default=None,
                           help="score this stance model of tasks/heads/ instead of the configured one; repeat it "
                                "to compare models (e.g. --head minilm-stance-ce-v9 --head minilm-stance-v1)")
-    evaluate.add_argument("--config", default=None, help="folder with pipeline.yaml and targets.yaml")
+    evaluate.add_argument("--config", default=None, help="folder with pipeline.yaml and targets.yaml, and speakers.yaml and outlets.yaml where it has its own")
     return parser
 
 
@@ -123,7 +122,7 @@ def _evaluate_in_context(args, settings) -> dict:
     with tempfile.TemporaryDirectory(prefix="stancewatch-eval-") as scratch, output_lock(args.work or scratch):
         result, joined = evaluate_in_context(args.data, args.raw, settings, args.work or scratch)
     if args.rows:
-        joined.to_csv(args.rows, index=False)
+        atomic_write(Path(args.rows), lambda tmp: joined.to_csv(tmp, index=False))
     return result
 
 
@@ -158,7 +157,7 @@ def _evaluate(args) -> int:
 
 def _evaluate_sentences(args, settings) -> dict | None:
     """Score each labelled text on its own (no article around it); None when no row is usable."""
-    from stancewatch.tasks.evaluate import holder_accuracy, predict, read_labelled, scores, targets_for
+    from stancewatch.tasks.evaluate import holder_accuracy, read_labelled, score_sentences
     from stancewatch.tasks.model import load_model
 
     frame, skipped = read_labelled(args.data)
@@ -169,8 +168,7 @@ def _evaluate_sentences(args, settings) -> dict | None:
               file=sys.stderr)
         return None
     model = load_model(settings.model)
-    predicted = predict(frame, targets_for(frame, settings.targets), model, gate=not args.no_gate)
-    result = scores(frame["label"].tolist(), predicted)
+    result = score_sentences(frame, settings.targets, model, gate=not args.no_gate)
     result["holder_accuracy"] = holder_accuracy(frame)
     result["model"] = f"{model.model_id} {model.model_version}"
     result["skipped"] = skipped

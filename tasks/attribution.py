@@ -14,18 +14,18 @@ import pandas as pd
 
 from stancewatch.tasks import holders
 from stancewatch.tasks.ids import files_hash, text_hash
-from stancewatch.tasks.outlets import OUTLETS_FILE
+from stancewatch.tasks import outlets
 from stancewatch.tasks.sentences import overlaps, quote_spans, split_sentences
 
 log = logging.getLogger("stancewatch.attribution")
-_RULE_FILES = (Path(holders.__file__), Path(__file__), Path(__file__).with_name("sentences.py"), holders.SPEAKERS_FILE,
-               OUTLETS_FILE)  # cited outlets are spelled as the registry spells them
 
 
 @lru_cache(maxsize=1)
 def rules_version() -> str:
-    """Hash of the attribution code and configs/speakers.yaml: sentences made under other rules are redone."""
-    return files_hash(*_RULE_FILES)
+    """Hash of the attribution code, speakers.yaml and outlets.yaml (cited outlets are spelled as the
+    registry spells them): sentences made under other rules are redone."""
+    return files_hash(Path(holders.__file__), Path(__file__), Path(__file__).with_name("sentences.py"),
+                      holders.SPEAKERS_FILE, outlets.OUTLETS_FILE)
 
 
 def find_people(texts: list[str], known_people: dict[str, list] | None = None, progress=None) -> list[list[dict]]:

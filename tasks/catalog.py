@@ -151,6 +151,14 @@ def write_table(df: pd.DataFrame | pa.Table, out_dir: str | Path, table_name: st
     return path
 
 
+def _flush_to_disk(path: str | Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def atomic_write(path: Path, write) -> None:
     """Call `write(tmp)` on a temp file next to `path`, then rename it into place.
 
@@ -165,7 +173,9 @@ def atomic_write(path: Path, write) -> None:
     try:
         write(tmp)
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; outputs are for every analyst on the box
+        _flush_to_disk(tmp)  # a power loss right after the rename must not leave an empty file
         os.replace(tmp, path)
+        _flush_to_disk(path.parent)  # and the rename itself is on disk
     except OSError as exc:
         if exc.filename is None:  # pyarrow's write errors name no file: name the output
             raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc

@@ -161,14 +161,15 @@ def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, win
     frames, stats = [], {"model_calls": 0, "cached": 0, "no_mention": 0, "pairs_scored": 0, "outlet_voice": 0,
                          "own_side": 0}
     for target in targets:
+        key = target.read_hash(getattr(model, "reads_hypotheses", True))  # a model that does not say may read them
         decisions = [d for article in articles for d in relevance(article, target, window)]
         probs = np.tile(_NONE, (len(ordered), 1))
         fresh: dict[str, list[int]] = {}  # model input hash -> rows; copies of a text are scored once
         for i, decision in enumerate(decisions):
             if not decision.needs_model:
                 stats["no_mention"] += 1
-            elif (input_hashes[i], target.definition_hash) in cached:
-                probs[i] = cached[(input_hashes[i], target.definition_hash)]
+            elif (input_hashes[i], key) in cached:
+                probs[i] = cached[(input_hashes[i], key)]
                 stats["cached"] += 1
             else:
                 fresh.setdefault(input_hashes[i], []).append(i)
@@ -191,7 +192,7 @@ def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, win
             stats["own_side"] += int((decided_by == "own_side").sum())
         frames.append(base.assign(
             target=target.name, label=labels, p_favor=probs[:, 0], p_against=probs[:, 1],
-            p_none=probs[:, 2], decided_by=decided_by, target_hash=target.definition_hash,
+            p_none=probs[:, 2], decided_by=decided_by, target_hash=key,
             model_id=model.model_id, model_version=model.model_version))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return out, stats

@@ -19,7 +19,7 @@ import pandas as pd
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
 from stancewatch.tasks import outlets
-from stancewatch.tasks.ids import files_hash, text_hash
+from stancewatch.tasks.ids import files_hash, fingerprint, text_hash
 
 DetectorFactory.seed = 0  # langdetect samples at random: a fixed seed gives the same language every run
 log = logging.getLogger("stancewatch.clean")
@@ -30,6 +30,9 @@ MONTHS.update({name[:3]: number for name, number in list(MONTHS.items())})
 
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|" \
          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+_WEEKDAY = r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Mon|Tues?|Wed|Thu(?:rs?)?|Fri|Sat|Sun)\.?"
+# A whole word that is a month or weekday, so no outlet or name ("Monday", "Sept."; not "MarketWatch", "Junction").
+CALENDAR_WORD = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})$", re.I)
 _DATE_PATTERNS = [
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)"), ("y", "m", "d")),
     (re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"), ("d", "m", "y")),
@@ -79,7 +82,11 @@ _ALWAYS_CHROME = re.compile(r"all\s+rights\s+reserved|©|\bskip\s+to\b|\bwe\s+(?
                             r"\bfor\s+subscribers\b|\bsubscribers\s+only\b", re.I)
 # Quotes, and a quote left open to the end of the line (its paragraph goes on in the next).
 _QUOTED = re.compile(r"“[^”]*(?:”|$)|\"[^\"]*(?:\"|$)|‘[^’]*’|``.*?(?:''|$)|«[^»]*(?:»|$)")
-_SENTENCE_END = (".", "!", "?", "»", "”", '"', "'")
+# How a paragraph of text ends, unlike a headline, label or link; an ellipsis ends teasers and cut-off labels.
+_SENTENCE_END = (".", "!", "?", "»", "”", '"')
+# A closing single quote ends text and headlines alike ("Minister 'backs talks'"): a line that ends with
+# it is no menu label or button, but no sign of body text under a headline or a teaser heading either.
+_LABEL_NEVER_ENDS = (*_SENTENCE_END, "'")
 # Opinion pages name their section: in the title ("Opinion: ...", "... | Opinion | The Planet", "...: The
 # Daily editorial"), in a breadcrumb at the top of the page ("Home / Opinion / Editorials"), or in a
 # folder of the URL path ("/opinion/2024/05/slug").
@@ -110,8 +117,9 @@ _CREDIT_LINE = re.compile(r"^[A-Z][\w .,'’-]{1,60}?(?:\((?P<paren>[A-Z][\w .&-
                           r"/(?P<slash>[A-Z][\w-]{1,20})/)", re.M)
 # A page title's site name split onto its own line near the top: "- Daily Planet" or "| Daily Planet, 2024".
 _SITE_NAME_LINE = re.compile(rf"^[-–—|]\s*{_OUTLET_NAME}(?:,[\d.,\s]*)?$")
-_CALENDAR_WORD = re.compile(r"^(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?$|^(?:jan|feb|mar|apr|"
-                            r"may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?$", re.I)
+# A dateline opens article text, not a headline: "LOS ANGELES, Feb 26 - ", "WASHINGTON (AP) -- ".
+_DATELINE_START = re.compile(r"^[A-Z][^-–—]{1,60}?[\d)]\s*(?:--|[-–—])\s")
+_SURNAME_PREFIXES = {"mac", "fitz", "van", "von", "del", "della", "der"}  # MacKenzie, FitzGerald, VanDyke: one word
 _NOT_OUTLET = {"He", "She", "It", "They", "The", "This", "That", "Media", "News", "Russian", "Western", "State"}
 
 STOPWORDS = {
@@ -144,11 +152,14 @@ class CleanDocument:
 
 @lru_cache(maxsize=1)
 def rules_version() -> str:
-    """Hash of the cleaning rules (this module, the outlet registry and the sentence splitter behind
-    n_sentences): documents cleaned under other rules are cleaned again; NER still runs only on texts
+    """Hash of the cleaning rules (this module, the outlet registry, the sentence splitter behind
+    n_sentences, and the places of configs/speakers.yaml, which are no outlets; its other tables are
+    attribution's): documents cleaned under other rules are cleaned again; NER still runs only on texts
     it has not seen."""
-    return files_hash(Path(__file__), Path(__file__).with_name("sentences.py"), Path(outlets.__file__),
-                      outlets.OUTLETS_FILE)
+    from stancewatch.tasks.holders import speakers
+
+    return fingerprint(files_hash(Path(__file__), Path(__file__).with_name("sentences.py"), Path(outlets.__file__),
+                                  outlets.OUTLETS_FILE), sorted(speakers()["places"]))
 
 
 def normalise_text(text: str) -> str:
@@ -241,7 +252,7 @@ def _split_source_names(names: str) -> tuple[list[str], str | None]:
 
 
 def sources_in_text(body: str) -> list[str]:
-    """Agencies the text credits in passing ("as Sputnik reports", "Tass news agency")."""
+    """Agencies the text credits in passing ("as Reuters reports", "Xinhua news agency")."""
     names = []
     for pattern in _AGENCY_IN_TEXT:
         for match in pattern.finditer(body):
@@ -267,7 +278,7 @@ def strip_boilerplate(text: str) -> tuple[str, dict]:
             continue
         if skip_next_headline:
             skip_next_headline = False
-            if len(stripped) < 160 and not stripped.endswith((".", "!", "?", "»", "”", '"')):
+            if len(stripped) < 160 and not stripped.endswith(_SENTENCE_END):
                 continue
         if _TEASER_HEADING.match(stripped):
             skip_next_headline = True
@@ -283,7 +294,7 @@ def strip_boilerplate(text: str) -> tuple[str, dict]:
         signature = _SIGNATURE_LINE.match(stripped)
         if signature and parse_date(signature.group("date")) and len(signature.group("name").split()) <= 4:
             name = signature.group("name").strip()
-            if parse_date(name) is None and not _is_place(name, stripped) and not _CALENDAR_WORD.match(name):
+            if parse_date(name) is None and not _is_place(name) and not CALENDAR_WORD.match(name):
                 meta["signature"] = meta["signature"] or name
             meta["dateline"] = meta["dateline"] or stripped
             continue
@@ -311,22 +322,25 @@ def is_chrome_line(line: str) -> bool:
     words = re.findall(r"[^\W\d_]+", line)
     if sum(len(w) for w in words) <= 2:
         return True
-    if len(words) <= 6 and (not line.endswith(_SENTENCE_END) or re.search(r"(?:\.\.\.|…)$", line)):
+    if len(words) <= 6 and (not line.endswith(_LABEL_NEVER_ENDS) or line.endswith("...")):
         return True
     if len(words) > 40 or not _CHROME_WORDS.search(line):
         return False
-    return (not line.endswith(_SENTENCE_END) or bool(_ALWAYS_CHROME.search(line))
+    return (not line.endswith(_LABEL_NEVER_ENDS) or bool(_ALWAYS_CHROME.search(line))
             or bool(_TO_THE_READER.search(_QUOTED.sub(" ", line))))
 
 
 def _is_trailing_furniture(line: str) -> bool:
-    """A short unpunctuated line at the very end ("Tags", "Articles similaires"): links, not text."""
-    return len(line.split()) <= 5 and not line.endswith((".", "!", "?", "»", "”", '"', "…"))
+    """A short unpunctuated line at the very end ("Tags", "Autres articles"): links, not text."""
+    return len(line.split()) <= 5 and not line.endswith(_SENTENCE_END)
 
 
-def _is_place(name: str, line: str) -> bool:
-    """'30.01.2022, Moscow.' style datelines put the place after the date; a leading date is no outlet."""
-    return line.index(name) > 0
+def _is_place(name: str) -> bool:
+    """A dateline ("Tallinn, 12.03.2023") has the shape of an outlet's signature ("Valdo-Post, 12.03.2023"):
+    a country or capital of configs/speakers.yaml is the place. Imported here, as holders imports this module."""
+    from stancewatch.tasks.holders import speakers
+
+    return name.lower() in speakers()["places"]
 
 
 def _is_foreign_paragraph(paragraph: str) -> bool:
@@ -343,18 +357,39 @@ def _is_foreign_paragraph(paragraph: str) -> bool:
 
 
 def unglue_headline(title: str | None, body: str) -> tuple[str | None, str]:
-    """Separate a headline glued to the first paragraph ("...FM LavrovRussian Foreign Minister ...")."""
+    """Separate a headline glued to the first paragraph ("...Over Port FeesOfficials said on ...")."""
     if title and body.startswith(title):
         return title, body[len(title):].lstrip(" :.-\n")
     if title:
         return title, body
     first_line, _, rest = body.partition("\n")
-    glued = re.search(r"(?<=[a-z])(?=[A-Z][a-z]+ )", first_line[:250])
-    if glued and not re.search(r"[.!?]", first_line[:glued.start()]) and len(first_line[:glued.start()].split()) >= 3:
-        return first_line[:glued.start()].strip(), (first_line[glued.start():] + "\n" + rest).strip()
-    if len(first_line) <= 200 and not first_line.rstrip().endswith((".", "!", "?", "»", "”", '"')) and rest.strip():
+    glued = _glue_point(first_line)
+    if glued is not None:
+        return first_line[:glued].strip(), (first_line[glued:] + "\n" + rest).strip()
+    if len(first_line) <= 200 and not first_line.rstrip().endswith(_SENTENCE_END) and rest.strip():
         return first_line.strip(), rest.strip()
     return None, body
+
+
+def _glue_point(line: str) -> int | None:
+    """Where a headline runs into its first paragraph, if it does: the last capital inside a word that
+    ends a headline (a name such as BlackRock may come earlier in it)."""
+    points = [glued.start() for glued in re.finditer(r"(?<=[a-z])(?=[A-Z][a-z]+ )", line[:250])
+              if _ends_headline(line[:glued.start()], line[glued.start():])]
+    return points[-1] if points else None
+
+
+def _ends_headline(headline: str, text: str) -> bool:
+    """A capital inside a word also spells names (MacKenzie, DeSantis, YouTube, iPhone), so the part
+    before it must read as a headline: 3+ words, no sentence end or dateline, a last word of 3+ letters
+    that is no surname prefix, in title case unless that word is lower-case; and the part after it as
+    text (lower-case words), not as more headline."""
+    words = headline.split()
+    last = re.search(r"[^\W\d_]+$", headline).group()
+    title_case = all(not word[0].islower() for word in words if len(word) > 3)
+    return (len(words) >= 3 and len(last) >= 3 and last.lower() not in _SURNAME_PREFIXES
+            and not re.search(r"[.!?]", headline) and not _DATELINE_START.match(headline)
+            and (last.islower() or title_case) and bool(re.search(r"\b[a-z]{2,}\b", text)))
 
 
 def is_opinion(title: str | None, page: str | None, url: str | None = None) -> bool:
@@ -393,7 +428,7 @@ def credited_outlet(title: str, page: str) -> str | None:
     if name is None:
         top = [line.strip() for line in page.split("\n") if line.strip()][:3]
         name = next((found.group("name") for line in top if (found := _SITE_NAME_LINE.match(line))), None)
-    if name is None or _CALENDAR_WORD.match(name):
+    if name is None or CALENDAR_WORD.match(name):
         return None
     if name.isupper() and 2 <= len(name) <= 5:
         words = r"\s+".join(rf"{letter}[a-z]+" for letter in name)

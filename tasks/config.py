@@ -17,6 +17,8 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_CONFIG_DIR = Path("configs")
+PACKAGED_CONFIGS = Path(__file__).resolve().parents[1] / "configs"  # installed with the package
+WORLD_FILES = ("speakers.yaml", "outlets.yaml")  # what holders and outlets know of the world
 
 
 class ConfigError(ValueError):
@@ -41,6 +43,13 @@ class Target:
     def definition_hash(self) -> str:
         """Changes whenever anything that affects this target's stance rows changes."""
         payload = json.dumps([self.name, sorted(self.aliases), self.favor, self.against, sorted(self.entities)])
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def read_hash(self, hypotheses: bool = True) -> str:
+        """Hash of what a model reads of this target: its name, and its hypotheses for models that read
+        them. The cache key of the target's probabilities: aliases and entities only choose which sentences
+        are read, so adding one scores only the sentences it brings in."""
+        payload = json.dumps([self.name, self.favor, self.against] if hypotheses else [self.name])
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     @property
@@ -122,6 +131,7 @@ class Settings(_Checked):
     own_side: bool = True
     model: ModelSettings = ModelSettings()
     targets: tuple[Target, ...] = ()
+    config_dir: Path = PACKAGED_CONFIGS  # where speakers.yaml and outlets.yaml are read (use_world_files)
     force: bool = False  # `run --force`: accept a config change that removes most of the stored documents
 
     @field_validator("max_file_mb", mode="before")
@@ -221,17 +231,58 @@ def _targets(path: Path) -> tuple[Target, ...]:
                         e.hypotheses.against, tuple(e.entities), tuple(e.voices)) for e in entries)
 
 
+def world_files(config_dir: Path) -> tuple[Path, Path]:
+    """This folder's speakers.yaml and outlets.yaml, each the packaged one where the folder has none."""
+    return tuple(path if (path := Path(config_dir) / name).exists() else PACKAGED_CONFIGS / name
+                 for name in WORLD_FILES)
+
+
+def use_world_files(config_dir: Path, reread: bool = False) -> None:
+    """Make the world_files of config_dir the ones holders and outlets read in this process. Their tables
+    are cached per process, so every stage and worker process calls this with its settings; other files,
+    or `reread` (load_settings: the files may have been edited), empty the caches built from them (not
+    the loaded spaCy pipelines)."""
+    from stancewatch.tasks import attribution, clean, holders, outlets
+
+    files = world_files(config_dir)
+    if (holders.SPEAKERS_FILE, outlets.OUTLETS_FILE) == files and not reread:
+        return
+    holders.SPEAKERS_FILE, outlets.OUTLETS_FILE = files
+    for module in (holders, outlets, clean, attribution):
+        for function in vars(module).values():
+            if hasattr(function, "cache_clear") and function not in (holders.load_ner, holders.load_parser):
+                function.cache_clear()
+
+
+def _check_world_files(config_dir: Path) -> None:
+    """Read speakers.yaml and outlets.yaml now: a broken one fails before any work, naming the file."""
+    from stancewatch.tasks import holders, outlets
+
+    use_world_files(config_dir, reread=True)
+    for path, read in zip(world_files(config_dir), (holders.speakers, outlets.registry)):
+        try:
+            read()
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ConfigError(f"{path}: missing or malformed entry ({type(exc).__name__}: {exc}); "
+                              f"compare with {PACKAGED_CONFIGS / path.name}") from None
+
+
 def load_settings(config_dir: str | Path = DEFAULT_CONFIG_DIR, raw: str | Path | None = None,
                   out: str | Path | None = None, force: bool = False) -> Settings:
-    """Settings from `pipeline.yaml` and `targets.yaml` in config_dir; `raw`/`out` override the paths."""
+    """Settings from `pipeline.yaml` and `targets.yaml` in config_dir; `raw`/`out` override the paths.
+    speakers.yaml and outlets.yaml come from config_dir too where it has them, else from the package."""
     config_dir = Path(config_dir)
     path = config_dir / "pipeline.yaml"
     values = _pipeline_values(path)
     values.update({key: Path(value) for key, value in (("raw", raw), ("out", out)) if value})
     section_of = {field: section for section, fields in _SECTIONS.items() for field in fields if section != "model"}
     try:
-        settings = Settings.model_validate({**values, "force": force})
+        settings = Settings.model_validate({**values, "force": force, "config_dir": config_dir})
     except ValidationError as error:
         raise _config_error(path, error, lambda loc: ".".join(
             map(str, loc)) if loc[0] == "model" else f"{section_of.get(loc[0], '?')}.{loc[0]}") from None
-    return settings.replace(targets=_targets(config_dir / "targets.yaml"))
+    settings = settings.replace(targets=_targets(config_dir / "targets.yaml"))
+    _check_world_files(config_dir)
+    return settings

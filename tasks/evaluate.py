@@ -104,6 +104,11 @@ def predict(frame: pd.DataFrame, targets: dict[str, Target], model, gate: bool =
     return predictions
 
 
+def score_sentences(frame: pd.DataFrame, configured: tuple[Target, ...], model, gate: bool = True) -> dict:
+    """scores() of each labelled row's text on its own, with no article around it (predict())."""
+    return scores(frame["label"].tolist(), predict(frame, targets_for(frame, configured), model, gate))
+
+
 def holder_accuracy(frame: pd.DataFrame) -> float | None:
     """Share of rows with a gold holder whose attributed holder has the same surname."""
     from stancewatch.tasks.attribution import build_person_index

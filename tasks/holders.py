@@ -20,10 +20,12 @@ from pathlib import Path
 
 import yaml
 
+from stancewatch.tasks.clean import CALENDAR_WORD as _CALENDAR
+from stancewatch.tasks.config import PACKAGED_CONFIGS
 from stancewatch.tasks.outlets import canonical_outlet, is_known_outlet
 from stancewatch.tasks.sentences import Span, ends_with_abbreviation, overlaps
 
-SPEAKERS_FILE = Path(__file__).resolve().parents[1] / "configs" / "speakers.yaml"
+SPEAKERS_FILE = PACKAGED_CONFIGS / "speakers.yaml"  # config.use_world_files points it at a config folder's
 PRONOUNS = {"he", "she", "him", "her"}
 _PRONOUN_GENDER = {"he": "m", "him": "m", "she": "f", "her": "f"}
 _HONORIFIC = re.compile(r"\b(?:(?P<m>Mr|Sir|Lord)|(?P<f>Mrs|Ms|Miss|Dame|Lady))\.?\s+$")  # right before a name
@@ -32,9 +34,6 @@ _GENDERED_TITLES = {"m": {"spokesman", "chairman", "congressman", "businessman",
 SPEAKING = ("person", "source")  # holders whose words a following quote or first-person text can continue
 SPACY_BATCH = 128  # texts per spaCy batch, NER and parser: measured fastest of 16-512 on real news
 NAME_PARTICLES = {"von", "der", "van", "de", "da", "di", "del", "dos", "das", "bin", "al", "la", "le", "ibn"}
-_CALENDAR = re.compile(r"^(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?|jan(?:uary)?|"
-                       r"feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
-                       r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?$", re.I)
 _NAME_WORD = re.compile(r"^[A-ZÀ-ÖØ-Þ][\w'’.-]*$")
 _ONE_MEDIUM = {"newspaper", "paper", "daily", "broadcaster", "channel", "tabloid", "magazine", "network", "website",
                "journal", "portal"}  # "the newspaper said": one outlet, named before; not "state media said"

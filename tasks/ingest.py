@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 import charset_normalizer
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -121,11 +122,6 @@ def is_binary(data: bytes) -> bool:
     return control / len(sample) > 0.05
 
 
-def iter_raw_files(raw_dir: Path) -> Iterator[Path]:
-    """Every non-hidden file below raw_dir that can be read, in a stable order (scan_raw_folder)."""
-    yield from scan_raw_folder(raw_dir)[0]
-
-
 def scan_raw_folder(raw_dir: Path) -> tuple[list[Path], list[Reject]]:
     """The non-hidden files below raw_dir to read, and the entries refused, each with its reason.
 
@@ -185,12 +181,17 @@ def _field_key(name) -> str:
 
 def _as_text(value) -> str | None:
     """A field's text: a string or number as is, a list of strings as paragraphs, an object by its name
-    (news APIs write the source as {"id": ..., "name": ...}); anything else has no text."""
+    (news APIs write the source as {"id": ..., "name": ...}); anything else, bytes included, has no text.
+
+    Parquet list columns come from pandas as numpy arrays: read like lists, not stored as their repr.
+    """
+    if isinstance(value, (np.ndarray, tuple)):
+        value = list(value)
     if isinstance(value, dict):
         value = value.get("name")
     elif isinstance(value, list) and value and all(isinstance(item, str) for item in value):
         value = "\n\n".join(value)
-    if value is None or isinstance(value, (dict, list)) or (isinstance(value, float) and pd.isna(value)):
+    if value is None or isinstance(value, (dict, list, bytes)) or (isinstance(value, float) and pd.isna(value)):
         return None
     return str(value) if str(value).strip() else None
 
@@ -214,7 +215,9 @@ def _from_record(record: dict, path: str, fmt: str, encoding: str) -> RawDocumen
     fields = _fields(record)
     text = _pick(fields, "text")
     if text is None:
-        return Reject(path, "empty", f"no text in any of the columns {FIELD_ALIASES['text']}")
+        holds_binary = any(isinstance(fields.get(_field_key(alias)), bytes) for alias in FIELD_ALIASES["text"])
+        return Reject(path, "empty", f"no text in any of the columns {FIELD_ALIASES['text']}"
+                                     + (": binary values are not read as text" if holds_binary else ""))
     return RawDocument(path, fmt, encoding, text, _pick(fields, "title"), _pick(fields, "date"),
                        _pick(fields, "url"), _pick(fields, "source"))
 
@@ -284,12 +287,14 @@ def _read_csv(text: str, path: str, encoding: str) -> list[RawDocument | Reject]
     except (StopIteration, csv.Error):
         return [Reject(path, "malformed", "CSV has no header row")]
     for number, row in enumerate(reader, start=2):
+        if not row:
+            continue  # a blank line
         where = f"{path}:{number}"
         if len(row) != len(header):
             out.append(Reject(where, "malformed", f"row {number} has {len(row)} fields, header has {len(header)}"))
             continue
         out.append(_from_record(dict(zip(header, row)), where, "csv", encoding))
-    return out
+    return out or [Reject(path, "empty", "the CSV holds a header row but no articles")]
 
 
 def _read_parquet(path: Path) -> list[RawDocument | Reject]:
@@ -297,6 +302,8 @@ def _read_parquet(path: Path) -> list[RawDocument | Reject]:
         frame = pq.read_table(path).to_pandas()
     except (pa.ArrowInvalid, OSError) as exc:
         return [Reject(str(path), "malformed", f"not a readable Parquet file: {exc}")]
+    if not len(frame):
+        return [Reject(str(path), "empty", "the Parquet table holds no articles")]
     return [_from_record(record, f"{path}:{i}", "parquet", "parquet")
             for i, record in enumerate(frame.to_dict(orient="records"))]
 
@@ -432,13 +439,18 @@ def plan_files(raw_dir: str | Path, manifest: pd.DataFrame, read_all: bool = Fal
     unchanged, to_read = [], []
     files, refused = scan_raw_folder(raw_dir)
     for path in files:
-        row = known.pop(str(path), None)
-        stat = path.stat()
-        if row is not None and (row["size_bytes"], row["modified_ns"]) != (stat.st_size, stat.st_mtime_ns):
-            if row["sha256"] == sha256_of(path):
-                row = {**row, "size_bytes": stat.st_size, "modified_ns": stat.st_mtime_ns}
-            else:
-                row = None
+        row = known.get(str(path))
+        try:
+            stat = path.stat()
+            if row is not None and (row["size_bytes"], row["modified_ns"]) != (stat.st_size, stat.st_mtime_ns):
+                if row["sha256"] == sha256_of(path):
+                    row = {**row, "size_bytes": stat.st_size, "modified_ns": stat.st_mtime_ns}
+                else:
+                    row = None
+        except OSError as exc:  # gone or unreadable since the scan: refused like the entries the scan refuses
+            refused.append(Reject(str(path), "unreadable", f"cannot stat or hash: {exc}"))
+            continue
+        known.pop(str(path), None)
         if row is None or read_all:
             to_read.append(path)
         else:

@@ -69,18 +69,12 @@ class Encoder:
 
         hf_logging.disable_progress_bar()  # stage progress is logged by stancewatch itself
         torch.set_num_threads(threads)
-        self.package = package
-        self.version = importlib.metadata.version(package)
         self.folder = package_model_dir(package)
         self.max_length = max_length
         self.tokenizer = AutoTokenizer.from_pretrained(self.folder, local_files_only=True)
         self.model = AutoModel.from_pretrained(self.folder, local_files_only=True, use_safetensors=True,
                                                trust_remote_code=False).eval()
         self._torch = torch
-
-    @property
-    def name(self) -> str:
-        return f"{self.package}=={self.version}"
 
     def encode(self, texts: list[str], batch_size: int = 64, progress=None) -> np.ndarray:
         """Vectors for texts; batches are length-sorted so padding stays short."""
@@ -137,11 +131,13 @@ class StanceHead:
     def save(self, folder: Path = HEADS_DIR) -> Path:
         from safetensors.numpy import save_file
 
-        folder.mkdir(parents=True, exist_ok=True)
-        save_file({"weight": self.weight.astype(np.float32), "bias": self.bias.astype(np.float32),
-                   "mean": self.mean.astype(np.float32), "scale": self.scale.astype(np.float32)},
-                  str(folder / f"{self.name}.safetensors"))
-        (folder / f"{self.name}.json").write_text(json.dumps(self.info, indent=2) + "\n")
+        from stancewatch.tasks.catalog import atomic_write
+
+        tensors = {"weight": self.weight.astype(np.float32), "bias": self.bias.astype(np.float32),
+                   "mean": self.mean.astype(np.float32), "scale": self.scale.astype(np.float32)}
+        atomic_write(folder / f"{self.name}.safetensors", lambda tmp: save_file(tensors, tmp))
+        atomic_write(folder / f"{self.name}.json",
+                     lambda tmp: Path(tmp).write_text(json.dumps(self.info, indent=2) + "\n"))
         return folder / f"{self.name}.safetensors"
 
     @classmethod
@@ -160,6 +156,7 @@ class PackagedModel:
     package_version: str
     name: str
     digest: str
+    reads_hypotheses: bool  # whether the target's hypotheses are part of its input, or only its name
 
     @property
     def model_id(self) -> str:
@@ -172,6 +169,8 @@ class PackagedModel:
 
 class StanceModel(PackagedModel):
     """Frozen encoder + linear head (kind `linear-head`)."""
+
+    reads_hypotheses = True
 
     def __init__(self, package: str, head: str, max_length: int, threads: int, batch_size: int) -> None:
         self.head = StanceHead.load(head, package)
@@ -224,6 +223,8 @@ class StanceModel(PackagedModel):
 
 class CrossEncoderModel(PackagedModel):
     """The encoder fine-tuned on (sentence, target name) pairs (kind `cross-encoder`)."""
+
+    reads_hypotheses = False
 
     def __init__(self, package: str, head: str, max_length: int, threads: int, batch_size: int,
                  precision: str = "auto") -> None:

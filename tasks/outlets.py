@@ -11,12 +11,14 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from urllib.parse import urlsplit
 
 import yaml
 
-OUTLETS_FILE = Path(__file__).resolve().parents[1] / "configs" / "outlets.yaml"
+from stancewatch.tasks.config import PACKAGED_CONFIGS
+
+OUTLETS_FILE = PACKAGED_CONFIGS / "outlets.yaml"  # config.use_world_files points it at a config folder's
 # Second-level labels of a country's suffix: bbc.co.uk, abc.net.au, pravda.com.ua.
 _COUNTRY_SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac"}
 

@@ -100,7 +100,7 @@ def evidence(out_dir: Path, holders: pd.DataFrame) -> pd.DataFrame:
         sentences = read_file_as(partition_path(out_dir, "sentences", batch=batch), "sentences",
                                  columns=["doc_id", "sentence_index", "text", "holder"])
         facts = stances.merge(sentences).merge(top[["holder", "target"]])
-        facts["confidence"] = facts[["p_favor", "p_against"]].max(axis=1)
+        facts["confidence"] = label_confidence(facts)
         candidates.append(_most_confident(facts))
     documents = read_table(out_dir, "documents", columns=["doc_id", "title", "outlet", "published"])
     keep = _most_confident(pd.concat(candidates, ignore_index=True)).merge(documents) if candidates else \
@@ -108,6 +108,12 @@ def evidence(out_dir: Path, holders: pd.DataFrame) -> pd.DataFrame:
     keep = keep.assign(date=pd.to_datetime(keep["published"]).dt.strftime("%Y-%m-%d"))
     return keep[["target", "holder", "label", "confidence", "text", "title", "outlet", "date"]].sort_values(
         ["target", "holder", "confidence"], ascending=[True, True, False])
+
+
+def label_confidence(stances: pd.DataFrame) -> pd.Series:
+    """The model's probability of the label each FAVOR/AGAINST row shows: a FAVOR that classify.own_side
+    turned from AGAINST ranks by its FAVOR probability, not by the AGAINST one that was overruled."""
+    return stances["p_favor"].where(stances["label"] == "FAVOR", stances["p_against"])
 
 
 def _most_confident(facts: pd.DataFrame) -> pd.DataFrame:

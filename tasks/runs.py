@@ -31,7 +31,7 @@ from stancewatch.tasks.catalog import (StageInputError, WouldDeleteError, drop_p
 from stancewatch.tasks.classify import build_cache, stance_rows
 from stancewatch.tasks.attribution import find_people, rules_version, sentence_rows
 from stancewatch.tasks.clean import clean_documents, rules_version as clean_rules_version
-from stancewatch.tasks.config import Settings
+from stancewatch.tasks.config import PACKAGED_CONFIGS, Settings, use_world_files
 from stancewatch.tasks.holders import index_people, name_keys
 from stancewatch.tasks.ids import fingerprint
 from stancewatch.tasks.ingest import file_of, fingerprints, plan_files, read_documents, to_tables
@@ -111,12 +111,13 @@ def run_ingest(settings: Settings) -> dict:
     for path, ids in doc_ids_by_file.items():
         if path in read_now:
             read_now[path]["doc_ids"] = ids
+    new_rejects = pd.concat(rejects, ignore_index=True)
+    redone = gone | {str(path) for path in to_read} | {r.source for r in plan.refused}
+    # rejects before the manifest: a run stopped between the two reads these files again and replaces them
+    replace_rejects(out, new_rejects, lambda f: (f["stage"] == "ingest") & f["source"].map(file_of).isin(redone))
     rows = [frame for frame in (plan.unchanged[~orphaned], pd.DataFrame(list(read_now.values()))) if len(frame)]
     write_table(pd.concat(rows, ignore_index=True) if rows else empty_frame("raw_files"), out, "raw_files",
                 metadata={"input": reading})
-    new_rejects = pd.concat(rejects, ignore_index=True)
-    redone = gone | {str(path) for path in to_read} | {r.source for r in plan.refused}
-    replace_rejects(out, new_rejects, lambda f: (f["stage"] == "ingest") & f["source"].map(file_of).isin(redone))
     summary = {"stage": "ingest", "files_read": len(to_read), "files_unchanged": int((~orphaned).sum()),
                "files_removed": len(plan.removed), "documents": sum(n for _, n in batches),
                "batches": [batch for batch, _ in batches], "rejects": _reject_counts(new_rejects),
@@ -227,30 +228,47 @@ def run_clean(settings: Settings, map_batches=None) -> dict:
     instead (the Dask runner). The person index of the whole corpus is built here, between the two."""
     started = time.monotonic()
     out = settings.out
+    use_world_files(settings.config_dir)
     ingested = input_partitions(out, "ingested")
     stale = [batch for batch, path in ingested.items()
-             if _input_of(partition_path(out, "documents", batch=batch)) != _clean_input(path, settings)]
+             if not _cleaned_from(partition_path(out, "documents", batch=batch), _clean_input(path, settings))]
     if stale and not settings.force:
         _refuse_clean_mass_deletion(settings)
     ensure_table(out, "documents")
     ensure_table(out, "sentences")
     known_people = _known_people(out) if stale and not map_batches else {}
     with _processes(settings.workers) as pool:
-        results = _each_batch("clean", stale, partial(clean_batch, settings, known_people=known_people),
-                              map_batches, pool)
+        _each_batch("clean", stale, partial(clean_batch, settings, known_people=known_people), map_batches, pool)
         for table in ("documents", "sentences"):  # batches gone upstream; kept until now so moved texts keep their NER
             _drop_orphans(out, table, ingested)
-        redone_sentences = run_attribution(out, pool)
-    rejects = [rejects_frame(result["rejects"], "clean", batch) for batch, result in zip(stale, results)]
-    new_rejects = pd.concat(rejects, ignore_index=True) if rejects else empty_frame("rejects")
-    replace_rejects(out, new_rejects,
-                    lambda f: (f["stage"] == "clean") & (f["batch"].isin(stale) | ~f["batch"].isin(ingested)))
+        redone_sentences = run_attribution(out, pool, settings.config_dir)
+    rejects = _clean_rejects(out)
+    replace_rejects(out, rejects, lambda f: f["stage"] == "clean")
     summary = {"stage": "clean", "documents": row_count(out, "documents"), "sentences": row_count(out, "sentences"),
                "batches": len(ingested), "batches_cleaned": len(stale),
-               "batches_holders_redone": redone_sentences, "rejects": _reject_counts(new_rejects),
+               "batches_holders_redone": redone_sentences,
+               "rejects": _reject_counts(rejects[rejects["batch"].isin(stale)]),
                "seconds": round(time.monotonic() - started, 2)}
     log.info("clean: %s", summary)
     return summary
+
+
+def _cleaned_from(documents_path: Path, clean_input: str) -> bool:
+    """Whether this documents partition was cleaned from `clean_input` and holds its batch's rejects
+    (partitions written before rejects were kept with them are cleaned again)."""
+    written = file_metadata(documents_path)
+    return written.get("input") == clean_input and "rejects" in written
+
+
+def _clean_rejects(out: Path) -> pd.DataFrame:
+    """The clean rejects of every documents batch, read from the batch's own file. They are written in one
+    step with its documents, so a run stopped before the rejects table is written loses none."""
+    frames = []
+    for batch, path in partitions(out, "documents").items():
+        written = file_metadata(path)
+        if written.get("rejects"):
+            frames.append(rejects_frame(written["rejects"], "clean", batch, now=datetime.fromisoformat(written["cleaned_at"])))
+    return pd.concat(frames, ignore_index=True) if frames else empty_frame("rejects")
 
 
 def _clean_input(ingested_path: Path, settings: Settings) -> str:
@@ -262,6 +280,7 @@ def clean_batch(settings: Settings, batch: str, known_people: dict[str, list] | 
     """Clean one ingested batch, find the people in its new texts, and write its documents partition;
     runs in this process or on a Dask worker. Returns its document count and rejects."""
     out = settings.out
+    use_world_files(settings.config_dir)  # a worker process starts with the packaged ones
     source = partition_path(out, "ingested", batch=batch)
     documents, rejects = clean_documents(read_file_as(source, "ingested"), settings.languages, settings.min_chars)
     texts = documents["text"].tolist() if len(documents) else []
@@ -269,18 +288,20 @@ def clean_batch(settings: Settings, batch: str, known_people: dict[str, list] | 
     documents["people"] = find_people(texts, known_people, progress=_progress(f"clean {batch}: NER"))
     write_table(documents, out, "documents", path=partition_path(out, "documents", batch=batch),
                 metadata={"input": _clean_input(source, settings),
-                          "name_keys": sorted(set().union(*map(name_keys, texts)))})
-    return {"documents": len(documents), "rejects": rejects}
+                          "name_keys": sorted(set().union(*map(name_keys, texts))),
+                          "rejects": rejects, "cleaned_at": datetime.now(timezone.utc).isoformat()})
+    return {"documents": len(documents), "rejects": len(rejects)}
 
 
-def run_attribution(out: Path, pool: Executor | None = None) -> int:
+def run_attribution(out: Path, pool: Executor | None = None, config_dir: Path = PACKAGED_CONFIGS) -> int:
     """Write the sentences of every documents batch whose attribution inputs changed; return how many.
 
     Holders are resolved against one person index over the whole corpus; a batch's sentences are
     redone when its documents changed, when the index now answers differently for a name its texts
     use (a new article gives 'Lavrov' a first name and a role), or when the attribution rules or
-    configs/speakers.yaml changed (rules_version). Cleaning and NER are not redone for any of these.
+    speakers.yaml changed (rules_version). Cleaning and NER are not redone for any of these.
     """
+    use_world_files(config_dir)
     people = read_table(out, "documents", columns=["people"])["people"]
     index = index_people([[] if mentions is None else list(mentions) for mentions in people])
     todo = {}  # batch -> the fingerprint of its attribution inputs
@@ -289,12 +310,13 @@ def run_attribution(out: Path, pool: Executor | None = None) -> int:
         made_from = fingerprint(meta.get("input"), index.view(meta.get("name_keys", [])), rules_version())
         if _input_of(partition_path(out, "sentences", batch=batch)) != made_from:
             todo[batch] = made_from
-    _each_batch("attribution", list(todo), partial(attribute_batch, out, index, todo), pool=pool)
+    _each_batch("attribution", list(todo), partial(attribute_batch, out, index, todo, config_dir), pool=pool)
     return len(todo)
 
 
-def attribute_batch(out: Path, index, made_from: dict[str, str], batch: str) -> None:
+def attribute_batch(out: Path, index, made_from: dict[str, str], config_dir: Path, batch: str) -> None:
     """Write the sentences partition of one documents batch, holders resolved against `index`."""
+    use_world_files(config_dir)  # a worker process starts with the packaged ones
     documents = read_file_as(partition_path(out, "documents", batch=batch), "documents")
     write_table(sentence_rows(documents, index), out, "sentences", path=partition_path(out, "sentences", batch=batch),
                 metadata={"input": made_from[batch]})
@@ -345,8 +367,8 @@ def run_classify(settings: Settings, model=None, map_batches=None) -> dict:
     """Stance of every sentence x target, batch by batch, into this model's stances partition.
 
     A batch is redone only when its sentences, the targets or the model changed; rows already
-    computed for the same text, target definition and model are reused from any batch, so an
-    edited target costs only its own rows. Each finished batch is written at once (a killed run
+    computed for the same text, what the model reads of the target, and model are reused from any
+    batch, so an edited target costs only its own rows. Each finished batch is written at once (a killed run
     resumes after it). Other models' partitions are left as they are, for comparison.
     `map_batches(batches)` may run classify_batch elsewhere (the Dask runner).
     """
@@ -386,6 +408,7 @@ def classify_batch(settings: Settings, batch: str, model=None) -> dict:
     """
     model = model or load_model(settings.model)
     out = settings.out
+    use_world_files(settings.config_dir)  # speaks_for's outlets; a worker process starts with the packaged ones
     key = model_key(model)
     source = partition_path(out, "sentences", batch=batch)
     sentences = read_file_as(source, "sentences")

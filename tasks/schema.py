@@ -78,6 +78,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("text_hash", pa.string()),
     ]),
     # One row per sentence x target; (input_hash, target_hash, model_id, model_version) is the cache key.
+    # target_hash is Target.read_hash: what the model reads of the target (its name, and the hypotheses
+    # for the linear head), not the aliases and entities that only choose the sentences.
     "stances": pa.schema([
         ("doc_id", pa.string()),
         ("sentence_index", pa.int64()),

@@ -30,6 +30,7 @@ class CountingModel:
     def __init__(self, model):
         self.model, self.encoded = model, 0
         self.model_id, self.model_version = model.model_id, model.model_version
+        self.reads_hypotheses = model.reads_hypotheses
 
     def predict_pairs(self, texts, target, progress=None, cuts=()):
         self.encoded += len(texts)
@@ -86,12 +87,38 @@ def test_rerun_reuses_rows_and_recomputes_only_what_changed(stance_model):
     grown = pd.concat([first, _sentences(["The alliance expands again."], "d2")], ignore_index=True)
     _, stats = stance_rows(grown, (NATO, USA), model, window=0, cache=build_cache(rows, model))
     assert model.encoded == 4 and stats["model_calls"] == 1
-    edited = Target("NATO", NATO.aliases, "NATO protects its members.", NATO.against)
-    edited_rows, stats = stance_rows(first, (edited, USA), model, window=0, cache=build_cache(rows, model))
+    renamed = Target("North Atlantic alliance", NATO.aliases, NATO.favor, NATO.against)  # what the model reads
+    edited_rows, stats = stance_rows(first, (renamed, USA), model, window=0, cache=build_cache(rows, model))
     assert stats["model_calls"] == 2 and stats["cached"] == 1  # both NATO rows anew, the USA row reused
     usa = edited_rows["target"] == "USA"
     pd.testing.assert_frame_equal(edited_rows[usa].reset_index(drop=True),
                                   rows[rows["target"] == "USA"].reset_index(drop=True))
+
+
+class CountingFixedModel:
+    """Fixed probabilities, counted calls; `reads_hypotheses` as the model kind says."""
+    model_id, model_version = "fixed", "1"
+
+    def __init__(self, reads_hypotheses):
+        self.reads_hypotheses, self.encoded = reads_hypotheses, 0
+
+    def predict_pairs(self, texts, target, progress=None, cuts=()):
+        self.encoded += len(texts)
+        return np.tile([0.2, 0.7, 0.1], (len(texts), 1))
+
+
+@pytest.mark.parametrize("reads_hypotheses", [False, True])
+def test_a_new_entity_scores_only_the_sentences_it_brings_in(reads_hypotheses):
+    model = CountingFixedModel(reads_hypotheses)
+    sentences = _sentences(["NATO met in Brussels.", "The weather was fine.", "Rutte spoke to reporters."])
+    rows, _ = stance_rows(sentences, (NATO,), model, window=0)
+    assert model.encoded == 1
+    with_leader = Target(NATO.name, NATO.aliases, NATO.favor, NATO.against, entities=("Rutte",))
+    _, stats = stance_rows(sentences, (with_leader,), model, window=0, cache=build_cache(rows, model))
+    assert (stats["cached"], stats["model_calls"]) == (1, 1)  # the Rutte sentence only
+    reworded = Target(NATO.name, NATO.aliases, "The alliance keeps its members safe.", NATO.against)
+    _, stats = stance_rows(sentences, (reworded,), model, window=0, cache=build_cache(rows, model))
+    assert stats["model_calls"] == (1 if reads_hypotheses else 0)  # the cross-encoder reads only the name
 
 
 class FixedModel:

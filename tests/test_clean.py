@@ -5,17 +5,18 @@ from datetime import datetime, timezone
 
 import pytest
 
-from stancewatch.tasks.clean import (clean_document, detect_language, is_opinion, normalise_text, parse_date,
-                                    strip_boilerplate)
+from stancewatch.tasks.clean import (CALENDAR_WORD, clean_document, credited_outlet, detect_language, is_opinion,
+                                    normalise_text, parse_date, strip_boilerplate)
+from tests.conftest import CONFIGS
 
 BODY = ("The minister said on Tuesday that talks with the alliance would continue next month. "
         "He added that his country remains open to dialogue on all questions of security.")
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("30.01.2022, Moscow.", "2022-01-30"),
-    ("June 21, 2024 Hour: 12:14 pm", "2024-06-21"),
-    ("Ru-Main, 29.12.2021", "2021-12-29"),
+    ("14.02.2023, Port Elin.", "2023-02-14"),
+    ("March 8, 2024 Hour: 09:41 am", "2024-03-08"),
+    ("Valdo-Post, 07.11.2022", "2022-11-07"),
     ("Published 2023-03-05T10:00", "2023-03-05"),
     ("5 March 2023", "2023-03-05"),
     ("Sept. 9, 2020", "2020-09-09"),
@@ -72,40 +73,87 @@ def test_teaser_heading_takes_its_headline_with_it():
 
 def test_caption_with_credit_and_translation_notice_are_removed():
     text = (f"Minister Ivan Petrov, May 2, 2023. Photo: X/ @someone\n\n{BODY}\n\n"
-            "Cet article est traduit automatiquement. N'hésitez pas à nous signaler s'il y a des erreurs.\n\n"
-            "Articles similaires")
+            "Ce texte a été traduit par une machine. Écrivez-nous si vous voyez une faute.\n\n"
+            "Autres nouvelles")
     body, _ = strip_boilerplate(text)
     assert body == BODY
 
 
 def test_source_lines_become_metadata():
-    doc = clean_document(f"{BODY}\n\nSources: TASS – EFE teleSUR/ JF\n\nLeave a Reply")
-    assert doc.sources[:3] == ["TASS", "EFE", "teleSUR"]
-    assert doc.outlet == "teleSUR"
-    assert "Sources" not in doc.body and "Leave a Reply" not in doc.body
+    doc = clean_document(f"{BODY}\n\nSources: NORI – KPA valeNEWS/ MK\n\nPost a Comment")
+    assert doc.sources[:3] == ["NORI", "KPA", "valeNEWS"]
+    assert doc.outlet == "valeNEWS"
+    assert "Sources" not in doc.body and "Post a Comment" not in doc.body
 
 
 def test_signature_line_gives_outlet_and_date():
-    doc = clean_document(f"{BODY}\n\nRu-Main, 29.12.2021\nSource: TASS")
-    assert doc.outlet == "Ru-Main"
-    assert doc.published == datetime(2021, 12, 29, tzinfo=timezone.utc)
+    doc = clean_document(f"{BODY}\n\nValdo-Post, 07.11.2022\nSource: NORI")
+    assert doc.outlet == "Valdo-Post"
+    assert doc.published == datetime(2022, 11, 7, tzinfo=timezone.utc)
     assert doc.date_found_in == "dateline"
-    assert "TASS" in doc.sources
+    assert "NORI" in doc.sources
+
+
+@pytest.mark.parametrize("page", [
+    "Tallinn, 12.03.2023\n\n{body}", "OTTAWA, March 5, 2023\n\n{body}", "{body}\n\nNew Delhi, 5 March 2023",
+    "{body}\n\nCanberra, March 5, 2023",
+])
+def test_a_place_dateline_gives_the_date_but_is_no_outlet(page):
+    """A capital of configs/speakers.yaml before the date is where the story was filed, not who filed it."""
+    doc = clean_document(page.format(body=BODY))
+    assert doc.outlet is None and doc.sources == []
+    assert doc.published.year == 2023 and doc.date_found_in == "dateline"
+    assert doc.body == BODY
+
+
+def test_the_places_that_are_no_outlet_are_part_of_the_cleaning_rules(monkeypatch):
+    """Adding a place changes which signature is an outlet, so documents are cleaned again."""
+    import stancewatch.tasks.holders
+    from stancewatch.tasks.clean import rules_version
+
+    page = f"{BODY}\n\nPort Elin, 14.02.2023"
+    assert clean_document(page).outlet == "Port Elin"
+    rules_version.cache_clear()
+    before = rules_version()
+    places = {**stancewatch.tasks.holders.speakers()["places"], "port elin": "Valdoria"}
+    monkeypatch.setattr(stancewatch.tasks.holders, "speakers", lambda: {"places": places})
+    rules_version.cache_clear()
+    assert rules_version() != before
+    assert clean_document(page).outlet is None
+    rules_version.cache_clear()
+
+
+@pytest.mark.parametrize("word", ["Jan", "January", "feb.", "Sept.", "SEP", "May", "June", "Thurs", "Tue.",
+                                  "Wednesday", "SUNDAY"])
+def test_month_and_weekday_words_are_calendar_words(word):
+    assert CALENDAR_WORD.match(word)
+
+
+@pytest.mark.parametrize("word", ["MarketPulse", "Marshall", "Novella", "Junction", "Decanter", "Augusta", "Sunrise",
+                                  "Mayor", "Monarch"])
+def test_words_that_begin_like_a_month_or_weekday_are_not(word):
+    assert not CALENDAR_WORD.match(word)
+
+
+def test_an_outlet_whose_name_begins_like_a_month_is_credited():
+    assert credited_outlet("Talks", f"PORT ELIN, Feb 1 (MarketPulse) - {BODY}") == "MarketPulse"
+    assert clean_document(f"{BODY}\n\nNovella, 07.11.2022").outlet == "Novella"
+    assert clean_document(f"Monday, March 6, 2023\n\n{BODY}").outlet is None
 
 
 def test_in_text_attributions_are_sources():
-    doc = clean_document(f"{BODY} The talks will resume, as Sputnik reports. Officials agreed, RT reports. "
-                         "He told the Tass news agency more.")
-    assert {"SPUTNIK", "RT", "TASS"} <= {s.upper() for s in doc.sources}
+    doc = clean_document(f"{BODY} The talks will resume, as Valpress reports. Officials agreed, KNB reports. "
+                         "He told the Norda news agency more.")
+    assert {"VALPRESS", "KNB", "NORDA"} <= {s.upper() for s in doc.sources}
 
 
 def test_date_inside_a_sentence_is_not_the_publication_date():
-    doc = clean_document(f"{BODY} The June 23, 2021 incident near Crimea was discussed.")
+    doc = clean_document(f"{BODY} The May 14, 2022 incident near Port Elin was discussed.")
     assert doc.published is None and doc.date_found_in is None
 
 
 def test_metadata_date_wins_over_text():
-    doc = clean_document(f"30.01.2022, Moscow.\n\n{BODY}", date="2022-02-01")
+    doc = clean_document(f"14.02.2023, Port Elin.\n\n{BODY}", date="2022-02-01")
     assert doc.published == datetime(2022, 2, 1, tzinfo=timezone.utc)
     assert doc.date_found_in == "metadata"
 
@@ -136,15 +184,43 @@ def test_detect_language(text, language):
     assert detect_language(text) == language
 
 
-def test_headline_glued_to_first_paragraph_is_split():
-    doc = clean_document("NATO Threatens Eurasian Security: FM LavrovRussian Foreign Minister Sergey Lavrov said "
-                         "on Friday that the alliance is the source of threats.\n\n" + BODY)
-    assert doc.title == "NATO Threatens Eurasian Security: FM Lavrov"
-    assert doc.body.startswith("Russian Foreign Minister")
+@pytest.mark.parametrize("page, title, body_starts", [
+    ("Valdoria Threatens Harbour Security: Envoy VarrenValdorian Envoy Ilse Varren said on Friday that the pact "
+     "is the source of threats.", "Valdoria Threatens Harbour Security: Envoy Varren", "Valdorian Envoy Ilse"),
+    ("Talks stall in Valdoria over port feesOfficials said on Monday that the talks had stalled.",
+     "Talks stall in Valdoria over port fees", "Officials said on Monday"),
+    ("Harbour Board Backs FerryLink ExpansionThe board said on Monday that it would back the plan.",
+     "Harbour Board Backs FerryLink Expansion", "The board said on Monday"),
+])
+def test_headline_glued_to_first_paragraph_is_split(page, title, body_starts):
+    doc = clean_document(f"{page}\n\n{BODY}")
+    assert doc.title == title
+    assert doc.body.startswith(body_starts)
+
+
+@pytest.mark.parametrize("line", [
+    "Officials in the port city of MacKenzie said the harbour reopened on Monday.",
+    "Port Authority Chief Ewan MacKenzie said the harbour would reopen on Monday.",
+    "Workers at a McDonald restaurant in Port Elin went on strike on Monday.",
+    "Shoppers in Port Elin queued for the new iPhone before the stores opened.",
+    "The company said YouTube would remove the videos within a day.",
+    "Governor Ron DeSantis said the state would sue the harbour board.",
+    "PORT ELIN, March 3 - HarbourLink Corp said it would buy two more ferries.",
+])
+def test_a_capital_inside_a_name_does_not_split_off_a_headline(line):
+    doc = clean_document(f"{line}\n\n{BODY}")
+    assert doc.title == "" and doc.body == f"{line}\n\n{BODY}"
+
+
+@pytest.mark.parametrize("line", ["Harbour Board Backs FerryLink Expansion Despite Fishermen's Protest",
+                                  "Minister 'backs harbour deal'"])
+def test_a_headline_on_its_own_line_is_the_title_whole(line):
+    doc = clean_document(f"{line}\n\n{BODY}")
+    assert doc.title == line and doc.body == BODY
 
 
 def test_a_new_article_that_names_someone_in_full_redoes_only_the_batches_that_use_the_name(tmp_path):
-    """'Fomin said' in an old batch gets the full name and role once a later article writes them; the
+    """'Varga said' in an old batch gets the full name and role once a later article writes them; the
     batches are cleaned and attributed in two spawned processes (clean.workers)."""
     from stancewatch.tasks.catalog import read_table
     from stancewatch.tasks.config import Settings
@@ -152,52 +228,68 @@ def test_a_new_article_that_names_someone_in_full_redoes_only_the_batches_that_u
 
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
-    (raw / "a.txt").write_text("Talks Continue\n\nFomin said that the talks would go on next week. " + BODY)
+    (raw / "a.txt").write_text("Talks Continue\n\nVarga said that the talks would go on next week. " + BODY)
     (raw / "b.txt").write_text("Markets Calm\n\nTraders said that markets stayed calm on Friday. " + BODY)
     settings = Settings(raw=raw, out=out, batch_documents=1, workers=2)
     run_ingest(settings)
     run_clean(settings)
     holders = read_table(out, "sentences").set_index("text")["holder"]
-    assert holders["Fomin said that the talks would go on next week."] != "Alexander Fomin"
+    assert holders["Varga said that the talks would go on next week."] != "Tomas Varga"
 
-    (raw / "c.txt").write_text("Ministry Statement\n\nDeputy Defence Minister Alexander Fomin met the attaches "
+    (raw / "c.txt").write_text("Ministry Statement\n\nDeputy Defence Minister Tomas Varga met the attaches "
                                "on Monday. " + BODY)
     run_ingest(settings)
     summary = run_clean(settings)
     assert (summary["batches_cleaned"], summary["batches_holders_redone"]) == (1, 2)  # c, then a; b untouched
     sentences = read_table(out, "sentences").set_index("text")
-    fomin = sentences.loc["Fomin said that the talks would go on next week."]
-    assert (fomin["holder"], fomin["holder_role"]) == ("Alexander Fomin", "Deputy Defence Minister")
+    varga = sentences.loc["Varga said that the talks would go on next week."]
+    assert (varga["holder"], varga["holder_role"]) == ("Tomas Varga", "Deputy Defence Minister")
 
 
 def test_changed_attribution_rules_redo_only_the_sentences(tmp_path, monkeypatch):
-    """A holder-rule or speakers.yaml change reattributes every batch without cleaning or NER again."""
-    import stancewatch.tasks.attribution
+    """A holder-rule or speakers.yaml change reattributes every batch without cleaning or NER again; the
+    speakers.yaml read is the one in the config folder."""
+    import shutil
+
     import stancewatch.tasks.runs
-    from stancewatch.tasks.config import Settings
+    from stancewatch.tasks.config import load_settings
     from stancewatch.tasks.runs import run_clean, run_ingest
 
-    speakers = tmp_path / "speakers.yaml"
-    speakers.write_text(stancewatch.tasks.attribution.holders.SPEAKERS_FILE.read_text())
-    monkeypatch.setattr(stancewatch.tasks.attribution, "_RULE_FILES", (speakers,))
-    stancewatch.tasks.attribution.rules_version.cache_clear()
-    first = stancewatch.tasks.attribution.rules_version()
+    configs = tmp_path / "configs"
+    shutil.copytree(CONFIGS, configs)
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
     for name in "ab":
-        (raw / f"{name}.txt").write_text(f"Talks {name.upper()}\n\nFomin said that the talks would go on. " + BODY)
-    settings = Settings(raw=raw, out=out, batch_documents=1, workers=1)
+        (raw / f"{name}.txt").write_text(f"Talks {name.upper()}\n\nVarga said that the talks would go on. " + BODY)
+    settings = load_settings(configs, raw=raw, out=out).replace(batch_documents=1, workers=1)
     run_ingest(settings)
     run_clean(settings)
 
+    speakers = configs / "speakers.yaml"
     speakers.write_text(speakers.read_text() + "\n# a new rule\n")
-    stancewatch.tasks.attribution.rules_version.cache_clear()
-    assert stancewatch.tasks.attribution.rules_version() != first
     monkeypatch.setattr(stancewatch.tasks.runs, "find_people", lambda *args, **kwargs: pytest.fail("NER ran again"))
-    summary = run_clean(settings)
+    summary = run_clean(load_settings(configs, raw=raw, out=out).replace(batch_documents=1, workers=1))
     assert (summary["batches_cleaned"], summary["batches_holders_redone"]) == (0, 2)
     assert run_clean(settings)["batches_holders_redone"] == 0
-    stancewatch.tasks.attribution.rules_version.cache_clear()
+
+
+def test_the_config_folder_s_outlets_and_speakers_are_read_and_checked(tmp_path):
+    import shutil
+
+    from stancewatch.tasks.config import ConfigError, load_settings, use_world_files
+
+    configs = tmp_path / "configs"
+    shutil.copytree(CONFIGS, configs)
+    (configs / "outlets.yaml").write_text("outlets:\n  - {name: Harbour Ledger, aliases: [HL], domains: [hl.example]}\n")
+    try:
+        load_settings(configs)
+        assert clean_document("Talks\n\n" + BODY, url="https://www.hl.example/a").outlet == "Harbour Ledger"
+        (configs / "speakers.yaml").write_text("countries: {}\n")  # no country_aliases, no verbs
+        with pytest.raises(ConfigError, match="speakers.yaml: missing or malformed entry"):
+            load_settings(configs)
+    finally:
+        use_world_files(CONFIGS)  # the packaged files again for the other tests
+    assert clean_document("Talks\n\n" + BODY, url="https://www.hl.example/a").outlet is None
 
 
 def test_site_name_line_under_the_title_is_the_outlet_and_not_text():
@@ -215,7 +307,7 @@ def test_changed_cleaning_rules_clean_again_without_running_ner_on_unchanged_tex
 
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
-    (raw / "a.txt").write_text("Talks Resume\n\nFomin said that the talks would go on. " + BODY)
+    (raw / "a.txt").write_text("Talks Resume\n\nVarga said that the talks would go on. " + BODY)
     settings = Settings(raw=raw, out=out)
     run_ingest(settings)
     run_clean(settings)

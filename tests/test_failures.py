@@ -93,6 +93,30 @@ def test_an_all_rejected_batch_does_not_block_classify(tmp_path):
     assert "too_short" in set(read_table(settings.out, "rejects")["reason"])
 
 
+@pytest.mark.parametrize("stage", [run_ingest, run_clean])
+def test_a_run_stopped_before_its_rejects_are_written_loses_none(tmp_path, monkeypatch, stage):
+    """The documents are written batch by batch and the rejects table at the end: a run stopped in
+    between must leave the next run able to say what was set aside."""
+    settings = load_settings(CONFIGS, raw=_raw(tmp_path), out=tmp_path / "out")
+    (settings.raw / "short.txt").write_text("Short\nNATO met.\n", encoding="utf-8")  # clean: too_short
+    (settings.raw / "broken.json").write_text("{not json", encoding="utf-8")  # ingest: malformed
+    if stage is run_clean:
+        run_ingest(settings)
+
+    def stopped(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("stancewatch.tasks.runs.replace_rejects", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        stage(settings)
+    monkeypatch.undo()
+    run_ingest(settings)
+    run_clean(settings)
+    reasons = read_table(settings.out, "rejects").groupby("stage")["reason"].agg(set).to_dict()
+    assert reasons == {"ingest": {"malformed"}, "clean": {"too_short"}}
+    assert len(read_table(settings.out, "rejects")) == 2
+
+
 # ------------------------------------------------------------ defect 7: limits and --force
 
 @pytest.mark.parametrize("old, new, key", [

@@ -249,3 +249,12 @@ def test_speech_in_news_style_pronouns_titles_refusals_and_phrases():
     for sentence, name in SPEECH_IN_NEWS_STYLE:
         holder = by_sentence[sentence]
         assert (holder.name if holder.kind != "outlet" else None) == name, sentence
+
+
+def test_the_diplomat_is_who_just_spoke_not_any_foreign_minister():
+    article = ("Foreign Minister Anna Berg opened the conference on Monday.\n"
+               "Ambassador Pavel Orlov said the talks were a waste of time.\n"
+               "The diplomat warned that sanctions would fail.\n"
+               "The foreign minister replied that the talks would go on.\n")
+    holders = [h.name for _, h in _holders([article])[0]]
+    assert holders[1:] == ["Pavel Orlov", "Pavel Orlov", "Anna Berg"]

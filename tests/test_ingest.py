@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 
 from stancewatch.tasks.catalog import WouldDeleteError, partitions, read_table
 from stancewatch.tasks.config import Settings
-from stancewatch.tasks.ingest import decode_bytes, is_binary, iter_raw_files, read_documents, to_tables
+from stancewatch.tasks import ingest
+from stancewatch.tasks.ingest import decode_bytes, is_binary, read_documents, scan_raw_folder, to_tables
 from stancewatch.tasks.runs import run_ingest
 
 RUSSIAN = "Министр иностранных дел России заявил, что расширение НАТО недопустимо."
@@ -19,7 +20,8 @@ ARTICLE = "Officials met on Monday to discuss the treaty and its effects on regi
 
 
 def _ingest(tmp_path, **kwargs):
-    return to_tables(list(read_documents(iter_raw_files(tmp_path), **kwargs)))
+    files, refused = scan_raw_folder(tmp_path)
+    return to_tables([*refused, *read_documents(files, **kwargs)])
 
 
 def test_txt_first_line_is_title(tmp_path):
@@ -77,14 +79,33 @@ def test_json_exports_one_article_a_list_or_a_wrapped_list(tmp_path):
 
 
 def test_csv_and_parquet_exports(tmp_path):
-    (tmp_path / "a.csv").write_text(f'text,title,url\n"{ARTICLE} csv",CSV title,http://x/1\n"short,row\n',
+    (tmp_path / "a.csv").write_text(f'text,title,url\n"{ARTICLE} csv",CSV title,http://x/1\n\n"short,row\n',
                                     encoding="utf-8")
     pq.write_table(pa.table({"text": [ARTICLE + " pq"], "title": ["PQ title"], "date": ["30.01.2022"]}),
                    tmp_path / "b.parquet")
     docs, rejects = _ingest(tmp_path)
     assert set(docs["title"]) == {"CSV title", "PQ title"}
     assert set(docs["source_format"]) == {"csv", "parquet"}
-    assert list(rejects["reason"]) == ["malformed"]
+    assert list(rejects["reason"]) == ["malformed"]  # the short row; the blank line is skipped
+
+
+def test_header_only_csv_and_empty_parquet_are_rejected_as_empty(tmp_path):
+    (tmp_path / "a.csv").write_text("text,title\n\n\n", encoding="utf-8")  # blank lines are no rows
+    pq.write_table(pa.table({"text": pa.array([], pa.string())}), tmp_path / "b.parquet")
+    docs, rejects = _ingest(tmp_path)
+    assert docs.empty
+    assert sorted(zip(rejects["source"].str.rsplit("/", n=1).str[-1], rejects["reason"])) == [
+        ("a.csv", "empty"), ("b.parquet", "empty")]
+
+
+def test_parquet_list_text_is_paragraphs_and_binary_is_no_text(tmp_path):
+    pq.write_table(pa.table({"text": [[ARTICLE, "Second paragraph."], None],
+                             "body": pa.array([None, b"\x00\x01 not text"], pa.binary()),
+                             "title": ["Paragraphs", "Binary"]}), tmp_path / "a.parquet")
+    docs, rejects = _ingest(tmp_path)
+    assert list(docs["text"]) == [ARTICLE + "\n\nSecond paragraph."]
+    assert list(rejects["reason"]) == ["empty"] and rejects.loc[0, "source"].endswith("a.parquet:1")
+    assert "binary" in rejects.loc[0, "message"]
 
 
 def test_exact_duplicates_collapse_and_remember_every_path(tmp_path):
@@ -198,3 +219,25 @@ def test_batch_size_bounds_every_partition(tmp_path):
     summary = run_ingest(Settings(raw=raw, out=out, batch_documents=3))
     sizes = [pq.read_metadata(path).num_rows for path in partitions(out, "ingested").values()]
     assert summary["documents"] == 7 and sizes == [3, 3, 1]
+
+
+def test_file_gone_between_scan_and_hash_is_rejected_and_the_rest_ingested(tmp_path, monkeypatch):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    for n in range(2):
+        (raw / f"{n}.txt").write_text(_article(n), encoding="utf-8")
+    settings = Settings(raw=raw, out=out)
+    run_ingest(settings)
+    (raw / "2.txt").write_text(_article(2), encoding="utf-8")
+
+    def scan_then_delete(raw_dir):
+        listed = scan_raw_folder(raw_dir)
+        (raw / "1.txt").unlink()
+        return listed
+
+    monkeypatch.setattr(ingest, "scan_raw_folder", scan_then_delete)
+    summary = run_ingest(settings)
+    assert (summary["files_read"], summary["files_removed"], summary["documents"]) == (1, 1, 1)
+    assert summary["rejects"] == {"unreadable": 1}
+    assert read_table(out, "rejects").loc[0, "source"] == str(raw / "1.txt")
+    assert sorted(read_table(out, "ingested")["title"]) == ["Title 0", "Title 2"]

@@ -375,15 +375,18 @@ def test_reruns_cost_only_what_changed(seed_run, seed_config, tmp_path):
                                   before.reset_index(drop=True), check_categorical=False)
 
     targets = config / "targets.yaml"
-    targets.write_text(targets.read_text().replace("a reliable partner acting rightly", "a trustworthy ally"))
-    edited = run_all()["classify"]
     usa = stances[(stances["target"] == "USA") & (stances["decided_by"] != "no_mention")]
     others = stances[(stances["target"] != "USA") & (stances["decided_by"] != "no_mention")]
-    assert edited["batches_classified"] == edited["batches"]
-    assert edited["model_calls"] == len(usa) and edited["cached"] == len(others)  # only the edited target
+    targets.write_text(targets.read_text().replace("a reliable partner acting rightly", "a trustworthy ally"))
+    reworded = run_all()["classify"]  # the cross-encoder reads a target's name, not its hypotheses
+    assert (reworded["model_calls"], reworded["cached"]) == (0, len(usa) + len(others))
+    targets.write_text(targets.read_text().replace("- name: USA", "- name: United States"))
+    renamed = run_all()["classify"]
+    assert renamed["batches_classified"] == renamed["batches"]
+    assert renamed["model_calls"] == len(usa) and renamed["cached"] == len(others)  # only the renamed target
     after = read_table(out, "stances")
     unchanged = ["doc_id", "sentence_index", "target", "label", "p_favor"]
-    assert after[after["target"] != "USA"][unchanged].sort_values(unchanged[:3]).reset_index(drop=True).equals(
+    assert after[after["target"] != "United States"][unchanged].sort_values(unchanged[:3]).reset_index(drop=True).equals(
         stances[stances["target"] != "USA"][unchanged].sort_values(unchanged[:3]).reset_index(drop=True))
 
 
