@@ -139,7 +139,7 @@ def _evaluate(args) -> int:
             print(json.dumps(result))
         elif args.raw:
             _print_scores(result)
-            print(f"holder accuracy {result['holder_accuracy']:.3f} (rows that take a side: "
+            print(f"holder accuracy, full names {result['holder_accuracy']:.3f} (rows that take a side: "
                   f"{result['holder_accuracy_stance_rows']:.3f})")
             print(f"labelled sentences not found in the pipeline's sentences: {result['missed']}")
             print(f"FAVOR/AGAINST rows that reached the model: {result['stance_rows_reaching_model']:.3f}")
@@ -151,7 +151,7 @@ def _evaluate(args) -> int:
                 print(f"  skipped row {row['row']}: {row['reason']}")
             _print_scores(result)
             if result["holder_accuracy"] is not None:
-                print(f"holder accuracy {result['holder_accuracy']:.3f}")
+                print(f"holder accuracy, surnames of each sentence alone {result['holder_accuracy']:.3f}")
     return 0
 
 

@@ -179,6 +179,9 @@ def normalise_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+_PLAUSIBLE_YEARS = (1990, 2100)  # a news date outside them is a misread number
+
+
 def parse_date(text: str) -> datetime | None:
     """The first plausible calendar date in text (1990..2100), as UTC midnight; None if there is none."""
     found = []
@@ -190,9 +193,22 @@ def parse_date(text: str) -> datetime | None:
                 value = datetime(int(parts["y"]), month, int(parts["d"]), tzinfo=timezone.utc)
             except (KeyError, ValueError):
                 continue
-            if 1990 <= value.year <= 2100:
+            if _PLAUSIBLE_YEARS[0] <= value.year <= _PLAUSIBLE_YEARS[1]:
                 found.append((match.start(), value))
     return min(found)[1] if found else None
+
+
+def metadata_date(value: str) -> datetime | None:
+    """The day of a metadata date field. An ISO 8601 timestamp with a UTC offset counts on its UTC day,
+    so one calendar serves every outlet's daily counts ("2022-02-01T23:30:00-05:00" is 2 February);
+    anything else is read as parse_date reads text (day before month in "02/01/2022")."""
+    try:
+        stamp = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return parse_date(value)
+    day = (stamp.astimezone(timezone.utc) if stamp.tzinfo else stamp).replace(
+        hour=0, minute=0, second=0, microsecond=0, tzinfo=timezone.utc)
+    return day if _PLAUSIBLE_YEARS[0] <= day.year <= _PLAUSIBLE_YEARS[1] else None
 
 
 def detect_language(text: str) -> str:
@@ -446,14 +462,8 @@ def clean_document(text: str, title: str | None = None, date: str | None = None,
     body, meta = strip_boilerplate(page)
     title, body = unglue_headline(normalise_text(title) if title else None, body)
     published, found_in = None, None
-    if date and parse_date(date):
-        published, found_in = parse_date(date), "metadata"
-    elif date:
-        try:
-            published = datetime.fromisoformat(date.strip()).astimezone(timezone.utc)
-            published, found_in = published.replace(hour=0, minute=0, second=0, microsecond=0), "metadata"
-        except ValueError:
-            published = None
+    if date and (published := metadata_date(date)):
+        found_in = "metadata"
     if published is None and meta["dateline"]:
         published, found_in = parse_date(meta["dateline"]), "dateline"
     in_text = sources_in_text(body)

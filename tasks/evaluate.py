@@ -110,7 +110,9 @@ def score_sentences(frame: pd.DataFrame, configured: tuple[Target, ...], model, 
 
 
 def holder_accuracy(frame: pd.DataFrame) -> float | None:
-    """Share of rows with a gold holder whose attributed holder has the same surname."""
+    """Share of rows with a gold holder whose attributed holder has the same surname. Each text is read on
+    its own, with no article to give a first name or to stand in for the outlet, so surnames are all it
+    can match and an outlet's voice counts as a miss; in context (context_scores) full names are compared."""
     from stancewatch.tasks.attribution import build_person_index
     from stancewatch.tasks.holders import attribute_holders, surname_key
     from stancewatch.tasks.sentences import Span, quote_spans

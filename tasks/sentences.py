@@ -27,6 +27,9 @@ _PAIRS = {"«": "»", "“": "”", "„": "“", '"': '"'}
 _OTHER_CLOSER = {"“": '"', '"': "”"}
 _BOUNDARY = re.compile(r"[.!?…]+(?:\s?[»”]|[\"’'\)\]])*(?=\s)")
 MIN_QUOTE_WORDS = 4
+# A reporting clause after a closing quote ("…?” Varga added.") stays in the quote's sentence. The verbs
+# are the common few on purpose, not speakers.yaml's reporting_verbs: where sentences end is cleaning,
+# and editing attribution's verb list must not move sentence boundaries (and re-clean every document).
 _REPORTING_TAIL = re.compile(
     r"^(?:[A-Z][\w'’-]*\s+){1,3}(?:said|says|added|asked|noted|stressed|told|wrote|tweeted|insisted|"
     r"explained|emphasized|continued|concluded|recalled|warned)\b[^.!?«“\"]{0,80}[.!?](?:\s|$)")

@@ -86,3 +86,18 @@ def test_unnamed_sources_count_as_quoted_voices_but_are_no_holder(frames):
     facts = agg.stance_facts(documents, sentences, stances)
     assert "officials" not in set(agg.holder_stance(facts)["holder"])
     assert agg.article_stance(facts).set_index(["doc_id", "voice"]).loc[("b", "quoted"), "n_favor"] == 1
+
+
+def test_outlet_and_day_count_every_article_the_holder_table_only_those_that_concern_the_target(frames):
+    documents, sentences, stances = frames
+    documents = pd.concat([documents, pd.DataFrame({"doc_id": ["c"], "title": ["C"], "outlet": ["Wire"],
+                                                    "published": [DAY1]})], ignore_index=True)
+    sentences = pd.concat([sentences, pd.DataFrame({"doc_id": ["c"], "sentence_index": [0], "holder": ["Lavrov"],
+                                                    "holder_role": ["FM"], "holder_kind": ["person"],
+                                                    "is_quote": [False]})], ignore_index=True)
+    stances = pd.concat([stances, pd.DataFrame({"doc_id": ["c"], "sentence_index": [0], "target": ["NATO"],
+                                                "label": ["NONE"], "decided_by": ["no_mention"]})], ignore_index=True)
+    facts = agg.stance_facts(documents, sentences, stances)
+    assert agg.outlet_stance(facts).set_index("outlet").loc["Wire", "n_articles"] == 2  # c never names NATO
+    assert agg.daily_stance(facts).loc[0, "n_articles"] == 2
+    assert agg.holder_stance(facts).set_index("holder").loc["Lavrov", "n_articles"] == 2  # a and b, not c

@@ -29,6 +29,18 @@ def test_parse_date_formats(text, expected):
     assert (value.strftime("%Y-%m-%d") if value else None) == expected
 
 
+@pytest.mark.parametrize("field, expected", [
+    ("2022-02-01T23:30:00-05:00", "2022-02-02"),  # its UTC day
+    ("2022-02-01T23:30:00+00:00", "2022-02-01"), ("2022-02-01T23:30:00", "2022-02-01"),
+    ("2022-02-01", "2022-02-01"), ("Tue, 01 Feb 2022 10:00:00 GMT", "2022-02-01"),
+    ("1985-03-04T10:00", None), ("1985-03-04", None), ("not a date", None),
+])
+def test_metadata_dates_count_on_their_utc_day_within_the_plausible_years(field, expected):
+    value = clean_document("Talks\n\n" + BODY, date=field).published
+    assert (value.strftime("%Y-%m-%d") if value else None) == expected
+    assert value is None or value.tzinfo == timezone.utc
+
+
 @pytest.mark.parametrize("line", [
     "Share This Article", "Leave a Comment", "Leave a Reply Cancel reply", "Exit mobile version",
     "Related Posts", "Loading Facebook Comments ...", "2 + 9 =", "4 x 3 = 12",
