@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -199,15 +200,23 @@ def parse_date(text: str) -> datetime | None:
 
 
 def metadata_date(value: str) -> datetime | None:
-    """The day of a metadata date field. An ISO 8601 timestamp with a UTC offset counts on its UTC day,
-    so one calendar serves every outlet's daily counts ("2022-02-01T23:30:00-05:00" is 2 February);
-    anything else is read as parse_date reads text (day before month in "02/01/2022")."""
-    try:
-        stamp = datetime.fromisoformat(value.strip())
-    except ValueError:
+    """The day of a metadata date field. A timestamp with a UTC offset, ISO 8601 or RFC 2822 (RSS), counts
+    on its UTC day, so one calendar serves every outlet's daily counts ("2022-02-01T23:30:00-05:00" is
+    2 February); anything else is read as parse_date reads text (day before month in "02/01/2022")."""
+    stamp = None
+    for read in (datetime.fromisoformat, parsedate_to_datetime):
+        try:
+            stamp = read(value.strip())
+            break
+        except (ValueError, TypeError, IndexError):
+            continue
+    if stamp is None:
         return parse_date(value)
-    day = (stamp.astimezone(timezone.utc) if stamp.tzinfo else stamp).replace(
-        hour=0, minute=0, second=0, microsecond=0, tzinfo=timezone.utc)
+    try:
+        day = (stamp.astimezone(timezone.utc) if stamp.tzinfo else stamp).replace(
+            hour=0, minute=0, second=0, microsecond=0, tzinfo=timezone.utc)
+    except OverflowError:  # "0001-01-01T00:00:00+01:00" has no UTC day
+        return None
     return day if _PLAUSIBLE_YEARS[0] <= day.year <= _PLAUSIBLE_YEARS[1] else None
 
 
@@ -398,14 +407,14 @@ def _glue_point(line: str) -> int | None:
 def _ends_headline(headline: str, text: str) -> bool:
     """A capital inside a word also spells names (MacKenzie, DeSantis, YouTube, iPhone), so the part
     before it must read as a headline: 3+ words, no sentence end or dateline, a last word of 3+ letters
-    that is no surname prefix, in title case unless that word is lower-case; and the part after it as
-    text (lower-case words), not as more headline."""
+    that is no surname prefix, and lower-case, or of 4+ letters ("... near Ukraine"), or in a title-case
+    headline; and the part after it as text (lower-case words), not as more headline."""
     words = headline.split()
     last = re.search(r"[^\W\d_]+$", headline).group()
     title_case = all(not word[0].islower() for word in words if len(word) > 3)
     return (len(words) >= 3 and len(last) >= 3 and last.lower() not in _SURNAME_PREFIXES
             and not re.search(r"[.!?]", headline) and not _DATELINE_START.match(headline)
-            and (last.islower() or title_case) and bool(re.search(r"\b[a-z]{2,}\b", text)))
+            and (last.islower() or len(last) >= 4 or title_case) and bool(re.search(r"\b[a-z]{2,}\b", text)))
 
 
 def is_opinion(title: str | None, page: str | None, url: str | None = None) -> bool:

@@ -159,6 +159,8 @@ def _read_yaml(path: Path) -> Any:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from exc
 
 
 def _config_error(path: Path, error: ValidationError, key_of=lambda loc: ".".join(map(str, loc))) -> ConfigError:
@@ -237,16 +239,22 @@ def world_files(config_dir: Path) -> tuple[Path, Path]:
                  for name in WORLD_FILES)
 
 
-def use_world_files(config_dir: Path, reread: bool = False) -> None:
+_world_stamp = None  # (path, mtime, size) of the files this process's holder and outlet tables come from
+
+
+def use_world_files(config_dir: Path) -> None:
     """Make the world_files of config_dir the ones holders and outlets read in this process. Their tables
-    are cached per process, so every stage and worker process calls this with its settings; other files,
-    or `reread` (load_settings: the files may have been edited), empty the caches built from them (not
+    are cached per process, so every stage and worker process (a long-lived Dask worker too) calls this
+    with its settings; other files, or the same ones edited since, empty the caches built from them (not
     the loaded spaCy pipelines)."""
     from stancewatch.tasks import attribution, clean, holders, outlets
 
+    global _world_stamp
     files = world_files(config_dir)
-    if (holders.SPEAKERS_FILE, outlets.OUTLETS_FILE) == files and not reread:
+    stamp = [(path, path.stat().st_mtime_ns, path.stat().st_size) for path in files]
+    if stamp == _world_stamp:
         return
+    _world_stamp = stamp
     holders.SPEAKERS_FILE, outlets.OUTLETS_FILE = files
     for module in (holders, outlets, clean, attribution):
         for function in vars(module).values():
@@ -255,15 +263,18 @@ def use_world_files(config_dir: Path, reread: bool = False) -> None:
 
 
 def _check_world_files(config_dir: Path) -> None:
-    """Read speakers.yaml and outlets.yaml now: a broken one fails before any work, naming the file."""
+    """Read speakers.yaml and outlets.yaml now: a broken one (not YAML, without a section the packaged one
+    has, an entry of the wrong shape) fails before any work, naming the file."""
     from stancewatch.tasks import holders, outlets
 
-    use_world_files(config_dir, reread=True)
+    use_world_files(config_dir)
     for path, read in zip(world_files(config_dir), (holders.speakers, outlets.registry)):
+        data, packaged = _read_yaml(path), _read_yaml(PACKAGED_CONFIGS / path.name)
+        missing = sorted(set(packaged) - set(data if isinstance(data, dict) else ()))
+        if missing:
+            raise ConfigError(f"{path}: missing section(s) {missing}; compare with {PACKAGED_CONFIGS / path.name}")
         try:
             read()
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ConfigError(f"{path}: missing or malformed entry ({type(exc).__name__}: {exc}); "
                               f"compare with {PACKAGED_CONFIGS / path.name}") from None
@@ -273,7 +284,7 @@ def load_settings(config_dir: str | Path = DEFAULT_CONFIG_DIR, raw: str | Path |
                   out: str | Path | None = None, force: bool = False) -> Settings:
     """Settings from `pipeline.yaml` and `targets.yaml` in config_dir; `raw`/`out` override the paths.
     speakers.yaml and outlets.yaml come from config_dir too where it has them, else from the package."""
-    config_dir = Path(config_dir)
+    config_dir = Path(config_dir).resolve()  # a worker started in another folder reads the same files
     path = config_dir / "pipeline.yaml"
     values = _pipeline_values(path)
     values.update({key: Path(value) for key, value in (("raw", raw), ("out", out)) if value})

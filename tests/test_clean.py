@@ -33,7 +33,8 @@ def test_parse_date_formats(text, expected):
     ("2022-02-01T23:30:00-05:00", "2022-02-02"),  # its UTC day
     ("2022-02-01T23:30:00+00:00", "2022-02-01"), ("2022-02-01T23:30:00", "2022-02-01"),
     ("2022-02-01", "2022-02-01"), ("Tue, 01 Feb 2022 10:00:00 GMT", "2022-02-01"),
-    ("1985-03-04T10:00", None), ("1985-03-04", None), ("not a date", None),
+    ("Tue, 01 Feb 2022 23:30:00 -0500", "2022-02-02"), ("1 February 2022", "2022-02-01"),
+    ("1985-03-04T10:00", None), ("1985-03-04", None), ("0001-01-01T00:00:00+01:00", None), ("not a date", None),
 ])
 def test_metadata_dates_count_on_their_utc_day_within_the_plausible_years(field, expected):
     value = clean_document("Talks\n\n" + BODY, date=field).published
@@ -203,6 +204,8 @@ def test_detect_language(text, language):
      "Talks stall in Valdoria over port fees", "Officials said on Monday"),
     ("Harbour Board Backs FerryLink ExpansionThe board said on Monday that it would back the plan.",
      "Harbour Board Backs FerryLink Expansion", "The board said on Monday"),
+    ("Envoy Varren meets the council in ValdoriaThe envoy said on Monday that the talks would go on.",
+     "Envoy Varren meets the council in Valdoria", "The envoy said on Monday"),  # sentence case, a name last
 ])
 def test_headline_glued_to_first_paragraph_is_split(page, title, body_starts):
     doc = clean_document(f"{page}\n\n{BODY}")
@@ -296,7 +299,11 @@ def test_the_config_folder_s_outlets_and_speakers_are_read_and_checked(tmp_path)
     try:
         load_settings(configs)
         assert clean_document("Talks\n\n" + BODY, url="https://www.hl.example/a").outlet == "Harbour Ledger"
-        (configs / "speakers.yaml").write_text("countries: {}\n")  # no country_aliases, no verbs
+        speakers = (CONFIGS / "speakers.yaml").read_text()
+        (configs / "speakers.yaml").write_text(speakers.replace("role_synonyms:", "synonyms_of_roles:"))
+        with pytest.raises(ConfigError, match=r"speakers.yaml: missing section\(s\) \['role_synonyms'\]"):
+            load_settings(configs)
+        (configs / "speakers.yaml").write_text(speakers.replace("countries:", "countries: [a list]\nold_countries:"))
         with pytest.raises(ConfigError, match="speakers.yaml: missing or malformed entry"):
             load_settings(configs)
     finally:
