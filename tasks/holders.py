@@ -725,6 +725,7 @@ class HolderResolver:
         self.spoke: list[Holder] = []  # the people who spoke, in order
         self.last_media: Holder | None = None
         self.last_source: Holder | None = None  # the unnamed source who spoke last, if nobody named spoke since
+        self.bodies: list[Holder] = []  # the organisations that spoke, in order ("the ministry added" is one)
         self.roles: dict[str, str] = {}
         self.local: list[tuple[int, Person]] = []  # people named in full here whom NER missed
         self.titles: dict[str, str] = {}  # the title this article writes before a person's name
@@ -741,6 +742,21 @@ class HolderResolver:
 
     def resolve(self, mention: Mention) -> Holder | None:
         """A holder for a subject mention ("Lavrov", "he", "the foreign minister", "the Kremlin", "Kyiv")."""
+        holder = self._named_body(mention) or self._resolve(mention)
+        if holder is not None and holder.kind == "organisation":
+            self.bodies.append(holder)
+        return holder
+
+    def _named_body(self, mention: Mention) -> Holder | None:
+        """'The ministry added', 'the commission said': the organisation of that kind that spoke last in this
+        article ("Russia's Defence Ministry said ... The ministry added"), not a nameless 'ministry'; only
+        when it speaks ("the army continued its advance" is no claim of the army that spoke before)."""
+        words = mention.text.lower().split()
+        if mention.kind == "pronoun" or len(words) != 2 or words[0] != "the" or not speaks(mention):
+            return None
+        return next((body for body in reversed(self.bodies) if words[1] in body.name.lower().split()), None)
+
+    def _resolve(self, mention: Mention) -> Holder | None:
         if mention.kind == "pronoun":
             return self._by_pronoun(mention)
         if mention.kind == "role":

@@ -166,7 +166,7 @@ BODIES_AND_UNNAMED_SOURCES = [
     ("The drills are a provocation, the Norwegian space agency said.", "Norwegian space agency", "organisation"),
     ("The Finnish army said it had taken the village.", "Finnish army", "organisation"),
     ("The army continued its advance toward the river.", None, "outlet"),  # a body that acts does not speak
-    ("The army said the bridge was lost.", "army", "source"),  # no country, no name: not one body everywhere
+    ("The army said the bridge was lost.", "Finnish army", "organisation"),  # the army that spoke before here
     ("The talks have failed, the state news agency reported.", None, "outlet"),  # the outlet's source
     ("A bank said rates would rise.", None, "outlet"),  # names no one
     ("The alliance is a threat to the region, Valdorian officials said.", "Valdorian officials", "source"),
@@ -186,7 +186,7 @@ BODIES_AND_UNNAMED_SOURCES = [
     ("Valdorian officials said the talks would resume.", "Valdorian officials", "source"),  # not the one before
     ("An aide to Merkel, who left office in May, said talks were over.", "aide to Merkel", "source"),
     ("The spokesman said more talks would follow.", "spokesman", "source"),  # not the last to speak, Merkel
-    ("Its army said the bridge was lost.", "army", "source"),
+    ("Its army said the bridge was lost.", "army", "source"),  # no country, no name: not one body everywhere
     ("Alliance Secretary-General Vera Lind arrived in Valdoria on Monday.", None, "outlet"),
     ("The secretary-general said the alliance would not waver.", "Vera Lind", "person"),  # hyphen or not
     ("The president-elect said the alliance must pay more.", "president-elect", "source"),  # not Vera Lind
@@ -258,3 +258,15 @@ def test_the_diplomat_is_who_just_spoke_not_any_foreign_minister():
                "The foreign minister replied that the talks would go on.\n")
     holders = [h.name for _, h in _holders([article])[0]]
     assert holders[1:] == ["Pavel Orlov", "Pavel Orlov", "Anna Berg"]
+
+
+def test_the_ministry_added_is_the_ministry_that_spoke_last():
+    article = ("Valdoria's Defence Ministry said on Monday that its troops had crossed the river.\n"
+               "The Harbour Commission said the port would stay shut.\n"
+               "The ministry added that two villages had been taken.\n"
+               "The commission said the port would reopen in June.\n"
+               "The council said the vote would be held on Friday.\n")
+    holders = [(h.name, h.kind) for _, h in _holders([article])[0]]
+    assert holders[2] == holders[0] and holders[0][1] == "organisation" and "Defence" in holders[0][0]
+    assert holders[3] == holders[1] == ("Harbour Commission", "organisation")
+    assert holders[4] == ("council", "source")  # no council spoke before: an unnamed source
