@@ -16,7 +16,6 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import yaml
 
@@ -524,13 +523,6 @@ def _role_text(token) -> str:
     for t in _phrase_tokens(token):
         text += ("" if not text or _in_word(t) or _in_word(t.doc[t.i - 1]) else " ") + t.text
     return text
-
-
-def _appositive_role(token) -> str | None:
-    for child in token.children:
-        if child.dep_ == "appos":
-            return " ".join(t.text for t in child.subtree).strip(" ,")
-    return None
 
 
 def _country_of(token) -> str | None:
