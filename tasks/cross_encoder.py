@@ -99,7 +99,9 @@ def pair_probabilities(network: torch.nn.Module, tokenizer, texts: list[str], ta
 
     bf16=True runs the network in bf16 (one autocast region, so weights are cast once) and computes
     the close calls (see close_calls; `cuts` are the probability thresholds the caller will apply)
-    again in fp32, so every label is the one fp32 gives; probabilities differ by < 0.02.
+    again in fp32, so every label is the one fp32 gives; probabilities differ by < 0.02. The close
+    calls (about a tenth) are gathered and recomputed in full batches at the end: one small fp32 batch
+    after each bf16 batch cost more than the pairs in it.
     """
     if not texts:
         return np.zeros((0, len(LABELS)), dtype=np.float32)
@@ -107,15 +109,18 @@ def pair_probabilities(network: torch.nn.Module, tokenizer, texts: list[str], ta
     order = np.argsort(lengths, kind="stable")
     out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
     network.eval()
-    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            batch = encode_pairs(tokenizer, [texts[i] for i in idx], [targets[i] for i in idx], max_length)
-            out[idx] = _softmax(network, batch)
-            close = close_calls(out[idx], cuts) if bf16 else np.zeros(len(idx), dtype=bool)
-            if close.any():
-                with torch.autocast("cpu", enabled=False):
-                    out[idx[close]] = _softmax(network, {key: value[close] for key, value in batch.items()})
-            if progress:
-                progress(min(start + batch_size, len(order)), len(order))
+
+    def run(indices: np.ndarray, report: bool) -> None:
+        for start in range(0, len(indices), batch_size):
+            idx = indices[start:start + batch_size]
+            out[idx] = _softmax(network, encode_pairs(tokenizer, [texts[i] for i in idx], [targets[i] for i in idx],
+                                                      max_length))
+            if report and progress:
+                progress(min(start + batch_size, len(indices)), len(indices))
+
+    with torch.inference_mode():
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            run(order, report=True)
+        if bf16:
+            run(order[close_calls(out[order], cuts)], report=False)  # still sorted by length
     return out
