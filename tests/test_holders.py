@@ -241,6 +241,7 @@ SPEECH_IN_NEWS_STYLE = [
     ("Ms Vera Lind said the plan had failed.", "Vera Lind"),
     ("Mr Ivo Marek said it would work.", "Ivo Marek"),
     ("“We will see,” she said.", "Vera Lind"),  # not Mr Marek, who spoke last
+    ("Marek also talked about how slow the count had been.", "Ivo Marek"),  # a reporting phrase
 ]
 
 
