@@ -80,6 +80,7 @@ def speakers() -> dict:
             "preferred_names": preferred,
             "government_verbs": set(data["government_verbs"]),
             "roles": set(data["role_heads"]), "not_in_names": set(data["not_in_names"]),
+            "leader_roles": set(data["leader_roles"]),
             "institutions": set(data["institution_heads"]), "proxy_roles": set(data["proxy_roles"])}
 
 
@@ -344,18 +345,31 @@ def index_people(mentions_per_text: list[list[dict]]) -> PersonIndex:
 # ---------------------------------------------------------------- roles
 
 def _role_words(role: str) -> set[str]:
+    """A role's words, synonyms replaced, and a demonym or place also as its country ("Ukrainian President"
+    and "President of Ukraine" share 'ukraine')."""
+    tables = speakers()
     role = role.lower()
-    for phrase, meaning in speakers()["role_synonyms"].items():
+    for phrase, meaning in tables["role_synonyms"].items():
         role = role.replace(phrase, meaning)
-    return set(re.findall(r"[a-z-]+", role)) - {"the", "of", "for", "and", "a", "an", "on", "this", "that", "its"}
+    words = set(re.findall(r"[a-z-]+", role)) - {"the", "of", "for", "and", "a", "an", "on", "this", "that", "its"}
+    return words | {country.lower() for word in words
+                    if (country := tables["demonyms"].get(word) or tables["places"].get(word))}
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    return frozenset(country.lower() for country in speakers()["countries"])
 
 
 def role_score(mention: str, role: str | None) -> int:
     """How well a role mention ("the Commission President") fits a person's role: 0 when its head is not in it."""
     if not role:
         return 0
+    tables = speakers()
     wanted, held = _role_words(mention), _role_words(role)
-    heads = wanted & speakers()["roles"]
+    if "leader" in wanted and held & tables["leader_roles"] and wanted & held & _countries():
+        held |= {"leader"}  # "the Ukrainian leader" is Ukraine's president; "the Kremlin leader" names no country
+    heads = wanted & tables["roles"]
     if not heads or not heads <= held:
         return 0
     return 1 + len(wanted & held)
@@ -885,7 +899,8 @@ class HolderResolver:
                 return best
         heads = _role_words(phrase) & speakers()["roles"]
         definite = re.match(r"^(?:the|this)\s", phrase, re.I)  # "the official", not "an official"
-        if self.last_source is not None and definite and heads and heads <= _role_words(self.last_source.name):
+        if self.last_source is not None and definite and heads and \
+                _role_words(phrase) <= _role_words(self.last_source.name):
             return self.last_source  # "an RNC official said ... the official told Reuters": still unnamed
         held = _role_words(self.last_speaker.role) if self.last_speaker and self.last_speaker.role else set()
         other_title = {w for w in _role_words(phrase) if "-" in w and is_role_word(w)} - held

@@ -271,3 +271,17 @@ def test_the_ministry_added_is_the_ministry_that_spoke_last():
     assert holders[2] == holders[0] and holders[0][1] == "organisation" and "Defence" in holders[0][0]
     assert holders[3] == holders[1] == ("Harbour Commission", "organisation")
     assert holders[4] == ("council", "source")  # no council spoke before: an unnamed source
+
+
+def test_the_country_s_leader_is_its_president_or_prime_minister_and_sources_keep_their_country():
+    article = ("Finnish President Anna Berg met Estonian Prime Minister Ivo Marek in Tallinn on Monday.\n"
+               "The Estonian leader said the talks went well.\n"
+               "The president of Finland said the border would stay open.\n"
+               "The Finnish leader added that more talks would follow.\n")
+    holders = [h.name for _, h in _holders([article])[0]]
+    assert holders[1:] == ["Ivo Marek", "Anna Berg", "Anna Berg"]
+    sources = ("A senior Estonian official said the meeting ran long.\n"
+               "The official added that nothing had been signed.\n"
+               "The Finnish official said the border would stay open.\n")
+    holders = [(h.name, h.kind) for _, h in _holders([sources])[0]]
+    assert holders == [("senior Estonian official", "source")] * 2 + [("Finnish official", "source")]
