@@ -252,36 +252,37 @@ def test_speech_in_news_style_pronouns_titles_refusals_and_phrases():
         assert (holder.name if holder.kind != "outlet" else None) == name, sentence
 
 
+def _holders_of(*lines):
+    """(name, kind) of each line's holder, the lines read as one article."""
+    return [(h.name, h.kind) for _, h in _holders(["\n".join(lines) + "\n"])[0]]
+
+
 def test_the_diplomat_is_who_just_spoke_not_any_foreign_minister():
-    article = ("Foreign Minister Anna Berg opened the conference on Monday.\n"
-               "Ambassador Pavel Orlov said the talks were a waste of time.\n"
-               "The diplomat warned that sanctions would fail.\n"
-               "The foreign minister replied that the talks would go on.\n")
-    holders = [h.name for _, h in _holders([article])[0]]
-    assert holders[1:] == ["Pavel Orlov", "Pavel Orlov", "Anna Berg"]
+    holders = _holders_of("Foreign Minister Anna Berg opened the conference on Monday.",
+                          "Ambassador Pavel Orlov said the talks were a waste of time.",
+                          "The diplomat warned that sanctions would fail.",
+                          "The foreign minister replied that the talks would go on.")
+    assert [name for name, _ in holders[1:]] == ["Pavel Orlov", "Pavel Orlov", "Anna Berg"]
 
 
 def test_the_ministry_added_is_the_ministry_that_spoke_last():
-    article = ("Valdoria's Defence Ministry said on Monday that its troops had crossed the river.\n"
-               "The Harbour Commission said the port would stay shut.\n"
-               "The ministry added that two villages had been taken.\n"
-               "The commission said the port would reopen in June.\n"
-               "The council said the vote would be held on Friday.\n")
-    holders = [(h.name, h.kind) for _, h in _holders([article])[0]]
+    holders = _holders_of("Valdoria's Defence Ministry said on Monday that its troops had crossed the river.",
+                          "The Harbour Commission said the port would stay shut.",
+                          "The ministry added that two villages had been taken.",
+                          "The commission said the port would reopen in June.",
+                          "The council said the vote would be held on Friday.")
     assert holders[2] == holders[0] and holders[0][1] == "organisation" and "Defence" in holders[0][0]
     assert holders[3] == holders[1] == ("Harbour Commission", "organisation")
     assert holders[4] == ("council", "source")  # no council spoke before: an unnamed source
 
 
 def test_the_country_s_leader_is_its_president_or_prime_minister_and_sources_keep_their_country():
-    article = ("Finnish President Anna Berg met Estonian Prime Minister Ivo Marek in Tallinn on Monday.\n"
-               "The Estonian leader said the talks went well.\n"
-               "The president of Finland said the border would stay open.\n"
-               "The Finnish leader added that more talks would follow.\n")
-    holders = [h.name for _, h in _holders([article])[0]]
-    assert holders[1:] == ["Ivo Marek", "Anna Berg", "Anna Berg"]
-    sources = ("A senior Estonian official said the meeting ran long.\n"
-               "The official added that nothing had been signed.\n"
-               "The Finnish official said the border would stay open.\n")
-    holders = [(h.name, h.kind) for _, h in _holders([sources])[0]]
-    assert holders == [("senior Estonian official", "source")] * 2 + [("Finnish official", "source")]
+    holders = _holders_of("Finnish President Anna Berg met Estonian Prime Minister Ivo Marek in Tallinn on Monday.",
+                          "The Estonian leader said the talks went well.",
+                          "The president of Finland said the border would stay open.",
+                          "The Finnish leader added that more talks would follow.")
+    assert [name for name, _ in holders[1:]] == ["Ivo Marek", "Anna Berg", "Anna Berg"]
+    assert _holders_of("A senior Estonian official said the meeting ran long.",
+                       "The official added that nothing had been signed.",
+                       "The Finnish official said the border would stay open.") == \
+        [("senior Estonian official", "source")] * 2 + [("Finnish official", "source")]
