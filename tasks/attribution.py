@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from stancewatch.tasks import holders
+from stancewatch.tasks import holders, outlets
 from stancewatch.tasks.ids import files_hash, text_hash
-from stancewatch.tasks import outlets
 from stancewatch.tasks.sentences import overlaps, quote_spans, split_sentences
 
 log = logging.getLogger("stancewatch.attribution")

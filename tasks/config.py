@@ -251,7 +251,7 @@ def use_world_files(config_dir: Path) -> None:
 
     global _world_stamp
     files = world_files(config_dir)
-    stamp = [(path, path.stat().st_mtime_ns, path.stat().st_size) for path in files]
+    stamp = [(path, stat.st_mtime_ns, stat.st_size) for path in files for stat in [path.stat()]]
     if stamp == _world_stamp:
         return
     _world_stamp = stamp
@@ -269,15 +269,17 @@ def _check_world_files(config_dir: Path) -> None:
 
     use_world_files(config_dir)
     for path, read in zip(world_files(config_dir), (holders.speakers, outlets.registry)):
-        data, packaged = _read_yaml(path), _read_yaml(PACKAGED_CONFIGS / path.name)
-        missing = sorted(set(packaged) - set(data if isinstance(data, dict) else ()))
-        if missing:
-            raise ConfigError(f"{path}: missing section(s) {missing}; compare with {PACKAGED_CONFIGS / path.name}")
+        packaged = PACKAGED_CONFIGS / path.name
+        data = _read_yaml(path)
+        if path != packaged:  # the packaged file is the reference, read only to compare another with it
+            missing = sorted(set(_read_yaml(packaged)) - set(data if isinstance(data, dict) else ()))
+            if missing:
+                raise ConfigError(f"{path}: missing section(s) {missing}; compare with {packaged}")
         try:
             read()
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ConfigError(f"{path}: missing or malformed entry ({type(exc).__name__}: {exc}); "
-                              f"compare with {PACKAGED_CONFIGS / path.name}") from None
+                              f"compare with {packaged}") from None
 
 
 def load_settings(config_dir: str | Path = DEFAULT_CONFIG_DIR, raw: str | Path | None = None,

@@ -80,7 +80,7 @@ def speakers() -> dict:
             "preferred_names": preferred,
             "government_verbs": set(data["government_verbs"]),
             "roles": set(data["role_heads"]), "not_in_names": set(data["not_in_names"]),
-            "leader_roles": set(data["leader_roles"]),
+            "leader_roles": set(data["leader_roles"]), "country_names": {c.lower() for c in data["countries"]},
             "institutions": set(data["institution_heads"]), "proxy_roles": set(data["proxy_roles"])}
 
 
@@ -344,21 +344,17 @@ def index_people(mentions_per_text: list[list[dict]]) -> PersonIndex:
 
 # ---------------------------------------------------------------- roles
 
-def _role_words(role: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _role_words(role: str) -> frozenset[str]:
     """A role's words, synonyms replaced, and a demonym or place also as its country ("Ukrainian President"
-    and "President of Ukraine" share 'ukraine')."""
+    and "President of Ukraine" share 'ukraine'). Cached: _by_role compares one mention with every person's role."""
     tables = speakers()
     role = role.lower()
     for phrase, meaning in tables["role_synonyms"].items():
         role = role.replace(phrase, meaning)
     words = set(re.findall(r"[a-z-]+", role)) - {"the", "of", "for", "and", "a", "an", "on", "this", "that", "its"}
-    return words | {country.lower() for word in words
-                    if (country := tables["demonyms"].get(word) or tables["places"].get(word))}
-
-
-@lru_cache(maxsize=1)
-def _countries() -> frozenset[str]:
-    return frozenset(country.lower() for country in speakers()["countries"])
+    return frozenset(words | {country.lower() for word in words
+                              if (country := tables["demonyms"].get(word) or tables["places"].get(word))})
 
 
 def role_score(mention: str, role: str | None) -> int:
@@ -367,7 +363,7 @@ def role_score(mention: str, role: str | None) -> int:
         return 0
     tables = speakers()
     wanted, held = _role_words(mention), _role_words(role)
-    if "leader" in wanted and held & tables["leader_roles"] and wanted & held & _countries():
+    if "leader" in wanted and held & tables["leader_roles"] and wanted & held & tables["country_names"]:
         held |= {"leader"}  # "the Ukrainian leader" is Ukraine's president; "the Kremlin leader" names no country
     heads = wanted & tables["roles"]
     if not heads or not heads <= held:
