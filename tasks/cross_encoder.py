@@ -71,17 +71,20 @@ def bf16_is_native() -> bool:
 # In bf16 a probability moved by at most 0.019 from fp32 (every model-scored row of realnews_dev and of
 # 400 news-corpus articles), so a label can only differ from fp32's where the two best classes are this
 # close, or where a side's probability is this close to a cut a later rule applies (classify.outlet_voice),
-# or where FAVOR and NONE are this close under AGAINST (classify.own_side); those pairs are computed again in fp32.
+# or where FAVOR and NONE are this close under AGAINST in a row classify.own_side applies to; those pairs are
+# computed again in fp32.
 CLOSE_CALL = 0.05
 
 
-def close_calls(probabilities: np.ndarray, cuts: tuple[float, ...] = ()) -> np.ndarray:
+def close_calls(probabilities: np.ndarray, cuts: tuple[float, ...] = (), own_side: bool = False) -> np.ndarray:
     """Rows whose two most likely labels are within CLOSE_CALL of each other, or whose likelier side
-    (FAVOR or AGAINST) is within CLOSE_CALL of one of the cuts, or that lean AGAINST with FAVOR and NONE
-    within CLOSE_CALL (classify.own_side chooses between those two)."""
+    (FAVOR or AGAINST) is within CLOSE_CALL of one of the cuts, or, with own_side (the caller turns
+    AGAINST into the likelier of FAVOR and NONE: classify.own_side), that lean AGAINST with FAVOR and
+    NONE within CLOSE_CALL. Only the rules a row gets count: most rows get no own-side turn."""
     top_two = np.sort(probabilities, axis=1)[:, -2:]
     close = top_two[:, 1] - top_two[:, 0] < CLOSE_CALL
-    close |= (probabilities.argmax(axis=1) == 1) & (np.abs(probabilities[:, 0] - probabilities[:, 2]) < CLOSE_CALL)
+    if own_side:
+        close |= (probabilities.argmax(axis=1) == 1) & (np.abs(probabilities[:, 0] - probabilities[:, 2]) < CLOSE_CALL)
     side = probabilities[:, :2].max(axis=1)
     for cut in cuts:
         close |= np.abs(side - cut) < CLOSE_CALL
@@ -94,13 +97,13 @@ def _softmax(network: torch.nn.Module, batch: dict[str, torch.Tensor]) -> np.nda
 
 def pair_probabilities(network: torch.nn.Module, tokenizer, texts: list[str], targets: list[str],
                        max_length: int = 128, batch_size: int = 64, progress=None, bf16: bool = False,
-                       cuts: tuple[float, ...] = ()) -> np.ndarray:
+                       cuts: tuple[float, ...] = (), own_side: bool = False) -> np.ndarray:
     """(n, 3) probabilities in LABELS order. Pairs are sorted by token count so each batch pads little.
 
     bf16=True runs the network in bf16 (one autocast region, so weights are cast once) and computes
-    the close calls (see close_calls; `cuts` are the probability thresholds the caller will apply)
-    again in fp32, so every label is the one fp32 gives; probabilities differ by < 0.02. The close
-    calls (about a tenth) are gathered and recomputed in full batches at the end: one small fp32 batch
+    the close calls (see close_calls; `cuts` are the probability thresholds the caller will apply,
+    `own_side` whether it applies classify.own_side to these pairs) again in fp32, so every label is
+    the one fp32 gives; probabilities differ by < 0.02. The close calls (a few in a hundred) are gathered and recomputed in full batches at the end: one small fp32 batch
     after each bf16 batch cost more than the pairs in it.
     """
     if not texts:
@@ -122,5 +125,5 @@ def pair_probabilities(network: torch.nn.Module, tokenizer, texts: list[str], ta
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             run(order, report=True)
         if bf16:
-            run(order[close_calls(out[order], cuts)], report=False)  # still sorted by length
+            run(order[close_calls(out[order], cuts, own_side)], report=False)  # still sorted by length
     return out

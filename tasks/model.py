@@ -10,7 +10,7 @@ pipeline.yaml names the trained weights; their JSON card says which kind they ar
 - `linear-head` (`bench/train_head.py`): frozen sentence vectors and a logistic head that compares
   them with the target's name and hypothesis vectors; one encoder pass per sentence serves every target.
 
-Both answer `predict_pairs(texts, target, cuts=())` with (n, 3) probabilities in LABELS order.
+Both answer `predict_pairs(texts, target, cuts=(), own_side=False)` with (n, 3) probabilities in LABELS order.
 """
 from __future__ import annotations
 
@@ -207,9 +207,10 @@ class StanceModel(PackagedModel):
             return np.zeros((0, 3), dtype=np.float32)
         return self.head.predict_proba(pair_features(sentence_vectors, *self.target_vectors(name, favor, against)))
 
-    def predict_pairs(self, texts: list[str], target, progress=None, cuts: tuple[float, ...] = ()) -> np.ndarray:
+    def predict_pairs(self, texts: list[str], target, progress=None, cuts: tuple[float, ...] = (),
+                      own_side: bool = False) -> np.ndarray:
         """(n, 3) probabilities toward one target; a text already encoded for another target is not encoded again.
-        `cuts` is accepted for the common interface: this model computes in fp32 only."""
+        `cuts` and `own_side` are accepted for the common interface: this model computes in fp32 only."""
         new = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         if len(self._vectors) + len(new) > 100_000:  # memory stays bounded on a long run
             self._vectors = {t: self._vectors[t] for t in texts if t in self._vectors}
@@ -254,16 +255,18 @@ class CrossEncoderModel(PackagedModel):
             self._network = (network.eval(), tokenizer)
         return self._network
 
-    def predict_pairs(self, texts: list[str], target, progress=None, cuts: tuple[float, ...] = ()) -> np.ndarray:
+    def predict_pairs(self, texts: list[str], target, progress=None, cuts: tuple[float, ...] = (),
+                      own_side: bool = False) -> np.ndarray:
         """(n, 3) probabilities of each text toward the target, the pair being (text, target name).
-        `cuts`: probability thresholds the caller applies to a side; in bf16, pairs near them are rechecked."""
+        `cuts`: probability thresholds the caller applies to a side, `own_side`: whether it applies
+        classify.own_side to these texts; in bf16, pairs those rules could turn are rechecked."""
         if not texts:
             return np.zeros((0, 3), dtype=np.float32)
         from stancewatch.tasks.cross_encoder import pair_probabilities
 
         network, tokenizer = self.network
         return pair_probabilities(network, tokenizer, texts, [target.name] * len(texts), self.max_length,
-                                  self.batch_size, progress, bf16=self.bf16, cuts=cuts)
+                                  self.batch_size, progress, bf16=self.bf16, cuts=cuts, own_side=own_side)
 
     @property
     def bf16(self) -> bool:

@@ -32,9 +32,9 @@ class CountingModel:
         self.model_id, self.model_version = model.model_id, model.model_version
         self.reads_hypotheses = model.reads_hypotheses
 
-    def predict_pairs(self, texts, target, progress=None, cuts=()):
+    def predict_pairs(self, texts, target, progress=None, cuts=(), own_side=False):
         self.encoded += len(texts)
-        return self.model.predict_pairs(texts, target, progress=progress, cuts=cuts)
+        return self.model.predict_pairs(texts, target, progress=progress, cuts=cuts, own_side=own_side)
 
 
 def test_relevance_sends_sentences_near_a_mention_and_skips_articles_without_one():
@@ -102,7 +102,7 @@ class CountingFixedModel:
     def __init__(self, reads_hypotheses):
         self.reads_hypotheses, self.encoded = reads_hypotheses, 0
 
-    def predict_pairs(self, texts, target, progress=None, cuts=()):
+    def predict_pairs(self, texts, target, progress=None, cuts=(), own_side=False):
         self.encoded += len(texts)
         return np.tile([0.2, 0.7, 0.1], (len(texts), 1))
 
@@ -122,13 +122,15 @@ def test_a_new_entity_scores_only_the_sentences_it_brings_in(reads_hypotheses):
 
 
 class FixedModel:
-    """Answers the same probabilities for every pair: the outlet-voice rule is about what happens after the model."""
+    """Answers the same probabilities for every pair: the outlet-voice rule is about what happens after the model.
+    Records which texts came with which rules (what a bf16 model rechecks near)."""
     model_id, model_version = "fixed", "1"
 
     def __init__(self, probabilities):
-        self.probabilities = np.array(probabilities)
+        self.probabilities, self.rules = np.array(probabilities), {}
 
-    def predict_pairs(self, texts, target, progress=None, cuts=()):
+    def predict_pairs(self, texts, target, progress=None, cuts=(), own_side=False):
+        self.rules.update(dict.fromkeys(texts, (cuts, own_side)))
         return np.tile(self.probabilities, (len(texts), 1))
 
 
@@ -140,6 +142,7 @@ def test_the_outlet_voice_takes_a_side_only_when_the_model_is_confident():
     leaning, sure = FixedModel([0.1, 0.7, 0.2]), FixedModel([0.02, 0.95, 0.03])
     rows, stats = stance_rows(sentences, (NATO,), leaning, window=0, outlet_voice=0.9)
     assert rows["label"].tolist() == ["NONE", "AGAINST"] and rows["decided_by"].tolist() == ["outlet_voice", "mention"]
+    assert list(leaning.rules.values()) == [((0.9,), False), ((), False)]  # the cut goes with the outlet's text only
     assert rows["p_against"].tolist() == [0.7, 0.7] and stats["outlet_voice"] == 1  # the model's view is kept
     rows, _ = stance_rows(sentences, (NATO,), sure, window=0, outlet_voice=0.9)
     assert rows["label"].tolist() == ["AGAINST", "AGAINST"]  # a confident outlet-voice reading stands
@@ -160,7 +163,9 @@ def test_a_sides_own_voice_is_never_against_it():
         holder_role=["NATO spokesman", "Valdorian Foreign Minister", "analyst at the Gotham NATO Institute",
                      "US ambassador to NATO"], holder_kind="person")
     nato = Target("NATO", ("NATO", "the alliance"), "NATO is good.", "NATO is bad.", voices=("NATO",))
-    rows, stats = stance_rows(sentences, (nato,), FixedModel([0.3, 0.5, 0.2]), window=0, own_side=True)
+    model = FixedModel([0.3, 0.5, 0.2])
+    rows, stats = stance_rows(sentences, (nato,), model, window=0, own_side=True)
+    assert [model.rules[text][1] for text in texts] == [True, False, False, False]  # the rule goes with its row only
     # NATO's own spokesman: the likelier of FAVOR and NONE; the others keep the model's AGAINST
     assert rows["label"].tolist() == ["FAVOR", "AGAINST", "AGAINST", "AGAINST"]
     assert rows["decided_by"].tolist()[:2] == ["own_side", "mention"] and stats["own_side"] == 1
@@ -223,8 +228,10 @@ def test_close_calls_are_the_rows_whose_two_best_labels_are_near():
                               [0.2, 0.4 + CLOSE_CALL + 0.01, 0.4 - CLOSE_CALL - 0.01]])
     assert close_calls(probabilities).tolist() == [True, False, True, False]
     assert close_calls(probabilities, cuts=(0.9,)).tolist() == [True, True, True, False]  # 0.90 sits on the cut
-    # AGAINST leads with FAVOR and NONE close: classify.own_side picks one of those two
-    assert close_calls(np.array([[0.21, 0.60, 0.19], [0.05, 0.60, 0.35]])).tolist() == [True, False]
+    # AGAINST leads with FAVOR and NONE close: where classify.own_side applies, it picks one of those two
+    leaning_against = np.array([[0.21, 0.60, 0.19], [0.05, 0.60, 0.35]])
+    assert close_calls(leaning_against, own_side=True).tolist() == [True, False]
+    assert close_calls(leaning_against).tolist() == [False, False]
 
 
 def test_bf16_gives_the_fp32_labels_and_recomputes_only_close_calls(stance_model, monkeypatch):

@@ -46,7 +46,7 @@ class FakeModel:
     def __init__(self):
         self.calls = 0
 
-    def predict_pairs(self, texts, target, progress=None, cuts=()):
+    def predict_pairs(self, texts, target, progress=None, cuts=(), own_side=False):
         self.calls += len(texts)
         return np.tile([0.6, 0.3, 0.1], (len(texts), 1))
 
