@@ -30,6 +30,15 @@ _NONE = np.array([0.0, 0.0, 1.0])
 
 
 @dataclass(frozen=True)
+class StanceCache:
+    """What earlier rows of the same model hold: probabilities by (input hash, target hash), and the pairs
+    the own-side rule turned. A bf16 run checks the own-side near-tie in fp32 only for rows that rule
+    applies to, so a stored AGAINST pair the rule never turned is scored again once a row of it needs the rule."""
+    probabilities: dict[tuple[str, str], np.ndarray]
+    turned: frozenset[tuple[str, str]] = frozenset()
+
+
+@dataclass(frozen=True)
 class Decision:
     needs_model: bool
     decided_by: str  # mention | context | no_mention (outlet_voice is set after the model: outlet_voice_labels)
@@ -139,12 +148,12 @@ def own_side_labels(probabilities: np.ndarray, labels: np.ndarray, decided_by: n
 
 
 def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, window: int = 3,
-                cache: dict | None = None, progress=None, outlet_voice: float = 0.0,
+                cache: StanceCache | None = None, progress=None, outlet_voice: float = 0.0,
                 opinion_docs: frozenset[str] = frozenset(), own_side: bool = False) -> tuple[pd.DataFrame, dict]:
     """Stance rows (sentence x target) and counts of how each row was decided.
 
     `model` is what stancewatch.tasks.model.load_model returns (model_id, model_version, predict_pairs);
-    `cache` comes from build_cache() over earlier rows of the same model. `outlet_voice` > 0 applies
+    `cache` (a StanceCache) comes from build_cache() over earlier rows of the same model. `outlet_voice` > 0 applies
     outlet_voice_labels (the sentences need a holder_kind column) except in `opinion_docs`, the
     editorials and columns, where the outlet's voice is meant to take sides; 0 keeps the model's labels.
     `own_side` applies own_side_labels (the sentences need holder, holder_role and holder_kind columns).
@@ -155,7 +164,7 @@ def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, win
     inputs = [text for group in groups for text in model_inputs(group)]
     input_hashes = [text_hash(text) for text in inputs]
     base = ordered[["doc_id", "sentence_index", "text_hash"]].assign(input_hash=input_hashes)
-    cached = cache or {}
+    cache = cache or StanceCache({})
     outlet_rows = ((ordered["holder_kind"] == "outlet") & ~ordered["doc_id"].isin(opinion_docs)).to_numpy() \
         if outlet_voice else np.zeros(len(ordered), bool)
     frames, stats = [], {"model_calls": 0, "cached": 0, "no_mention": 0, "pairs_scored": 0, "outlet_voice": 0,
@@ -163,19 +172,21 @@ def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, win
     for target in targets:
         key = target.read_hash(getattr(model, "reads_hypotheses", True))  # a model that does not say may read them
         decisions = [d for article in articles for d in relevance(article, target, window)]
-        probs = np.tile(_NONE, (len(ordered), 1))
-        fresh: dict[str, list[int]] = {}  # model input hash -> rows; copies of a text are scored once
-        for i, decision in enumerate(decisions):
-            if not decision.needs_model:
-                stats["no_mention"] += 1
-            elif (input_hashes[i], key) in cached:
-                probs[i] = cached[(input_hashes[i], key)]
-                stats["cached"] += 1
-            else:
-                fresh.setdefault(input_hashes[i], []).append(i)
         own_rows = np.array([speaks_for(target, holder, role, kind) for holder, role, kind in
                              zip(ordered["holder"], ordered["holder_role"], ordered["holder_kind"])], dtype=bool) \
             if own_side else np.zeros(len(ordered), bool)
+        probs = np.tile(_NONE, (len(ordered), 1))
+        fresh: dict[str, list[int]] = {}  # model input hash -> rows; copies of a text are scored once
+        for i, decision in enumerate(decisions):
+            stored = cache.probabilities.get((input_hashes[i], key))
+            if not decision.needs_model:
+                stats["no_mention"] += 1
+            elif stored is not None and not (own_rows[i] and stored.argmax() == 1
+                                             and (input_hashes[i], key) not in cache.turned):
+                probs[i] = stored
+                stats["cached"] += 1
+            else:
+                fresh.setdefault(input_hashes[i], []).append(i)
         # a text is scored with the rules its rows get (the outlet_voice cut, the own-side turn), so that
         # bf16 rechecks the pairs those rules could turn, and only those
         by_rules: dict[tuple[bool, bool], list[list[int]]] = {}
@@ -201,12 +212,14 @@ def stance_rows(sentences: pd.DataFrame, targets: tuple[Target, ...], model, win
     return out, stats
 
 
-def build_cache(previous: pd.DataFrame | None, model) -> dict[tuple[str, str], np.ndarray]:
+def build_cache(previous: pd.DataFrame | None, model) -> StanceCache:
     """Model-decided probabilities from earlier rows of the same model, keyed by (input hash, target hash)."""
     if previous is None or previous.empty:
-        return {}
+        return StanceCache({})
     same = previous[(previous["model_id"] == model.model_id) & (previous["model_version"] == model.model_version)
                     & (previous["decided_by"] != "no_mention")]
+    turned = same[same["decided_by"] == "own_side"]
     same = same.drop_duplicates(["input_hash", "target_hash"])
-    return {(t, h): np.array([f, a, n]) for t, h, f, a, n in
-            zip(same["input_hash"], same["target_hash"], same["p_favor"], same["p_against"], same["p_none"])}
+    return StanceCache({(t, h): np.array([f, a, n]) for t, h, f, a, n in
+                        zip(same["input_hash"], same["target_hash"], same["p_favor"], same["p_against"], same["p_none"])},
+                       frozenset(zip(turned["input_hash"], turned["target_hash"])))

@@ -102,9 +102,10 @@ def pair_probabilities(network: torch.nn.Module, tokenizer, texts: list[str], ta
 
     bf16=True runs the network in bf16 (one autocast region, so weights are cast once) and computes
     the close calls (see close_calls; `cuts` are the probability thresholds the caller will apply,
-    `own_side` whether it applies classify.own_side to these pairs) again in fp32, so every label is
-    the one fp32 gives; probabilities differ by < 0.02. The close calls (a few in a hundred) are gathered and recomputed in full batches at the end: one small fp32 batch
-    after each bf16 batch cost more than the pairs in it.
+    `own_side` whether it applies classify.own_side to these pairs) again in fp32, so every label the
+    caller gives under those rules is the one fp32 gives; probabilities differ by < 0.02. The close
+    calls (a few in a hundred) are gathered and recomputed in full batches at the end: one small fp32
+    batch after each bf16 batch cost more than the pairs in it.
     """
     if not texts:
         return np.zeros((0, len(LABELS)), dtype=np.float32)

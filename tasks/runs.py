@@ -412,7 +412,7 @@ def classify_batch(settings: Settings, batch: str, model=None) -> dict:
     key = model_key(model)
     source = partition_path(out, "sentences", batch=batch)
     sentences = read_file_as(source, "sentences")
-    cache = {}
+    cache = None
     hashes = sorted(set(sentences["text_hash"]))
     if hashes and partitions(out, "stances", model=key):  # an empty `in` list is no filter pyarrow can type
         earlier = read_table(out, "stances", filters=[("text_hash", "in", hashes)],

@@ -178,6 +178,26 @@ def test_a_sides_own_voice_is_never_against_it():
     assert set(rows["label"]) == {"AGAINST"}  # a target without voices (an issue, not a side): no rule
 
 
+def test_a_stored_pair_the_own_side_rule_never_turned_is_scored_again_once_it_needs_the_rule():
+    """bf16 checks the own-side near-tie only for rows the rule applies to: a stored AGAINST pair scored
+    without the rule is not trusted for it (a holder found later, own_side switched on), once."""
+    texts = ["“The alliance is preparing for war,” the NATO spokesman said.",
+             "“NATO must stop,” the Valdorian foreign minister said."]
+    sentences = _sentences(texts, holders=["Ann Roe", "Ivo Marek"]).assign(
+        holder_role=["NATO spokesman", "Valdorian Foreign Minister"], holder_kind="person")
+    nato = Target("NATO", ("NATO", "the alliance"), "NATO is good.", "NATO is bad.", voices=("NATO",))
+    model = FixedModel([0.3, 0.5, 0.2])
+    without_rule, _ = stance_rows(sentences, (nato,), model, window=0)
+    model.rules.clear()
+    with_rule, stats = stance_rows(sentences, (nato,), model, window=0, own_side=True,
+                                   cache=build_cache(without_rule, model))
+    assert model.rules == {texts[0]: ((), True)} and stats["cached"] == 1  # the spokesman's pair, with the rule
+    assert with_rule["decided_by"].tolist() == ["own_side", "mention"]
+    model.rules.clear()
+    _, stats = stance_rows(sentences, (nato,), model, window=0, own_side=True, cache=build_cache(with_rule, model))
+    assert model.rules == {} and stats["cached"] == 2  # turned once: trusted from then on
+
+
 def test_an_opinion_page_found_by_clean_keeps_its_own_voice_through_the_stages(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
