@@ -36,7 +36,7 @@ _WEEKDAY = r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Mon|Tues?|Wed|Thu(?:r
 CALENDAR_WORD = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})$", re.I)
 _DATE_PATTERNS = [
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)"), ("y", "m", "d")),
-    (re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"), ("d", "m", "y")),
+    (re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"), ("a", "b", "y")),  # which is the day: _day_month
     (re.compile(rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I), ("mon", "d", "y")),
     (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s+(\d{{4}})\b", re.I), ("d", "mon", "y")),
 ]
@@ -183,12 +183,22 @@ def normalise_text(text: str) -> str:
 _PLAUSIBLE_YEARS = (1990, 2100)  # a news date outside them is a misread number
 
 
-def parse_date(text: str) -> datetime | None:
-    """The first plausible calendar date in text (1990..2100), as UTC midnight; None if there is none."""
+def _day_month(first: str, second: str, dayfirst: bool) -> tuple[int, int]:
+    """(day, month) of a numeric date: a number over 12 is the day whichever side it is on ("11/23/2026" is
+    American, "23/11/2026" European); only when both could be months does `dayfirst` decide, as in pandas."""
+    a, b = int(first), int(second)
+    return (a, b) if a > 12 or (dayfirst and b <= 12) else (b, a)
+
+
+def parse_date(text: str, dayfirst: bool = True) -> datetime | None:
+    """The first plausible calendar date in text (1990..2100), as UTC midnight; None if there is none.
+    `dayfirst` reads "03/04/2022" as 3 April (clean.dayfirst; false for American sources)."""
     found = []
     for pattern, order in _DATE_PATTERNS:
         for match in pattern.finditer(text):
             parts = dict(zip(order, match.groups()))
+            if "a" in parts:
+                parts["d"], parts["m"] = _day_month(parts["a"], parts["b"], dayfirst)
             try:
                 month = int(parts["m"]) if "m" in parts else MONTHS[parts["mon"].lower().rstrip(".")[:3]]
                 value = datetime(int(parts["y"]), month, int(parts["d"]), tzinfo=timezone.utc)
@@ -199,10 +209,10 @@ def parse_date(text: str) -> datetime | None:
     return min(found)[1] if found else None
 
 
-def metadata_date(value: str) -> datetime | None:
+def metadata_date(value: str, dayfirst: bool = True) -> datetime | None:
     """The day of a metadata date field. A timestamp with a UTC offset, ISO 8601 or RFC 2822 (RSS), counts
     on its UTC day, so one calendar serves every outlet's daily counts ("2022-02-01T23:30:00-05:00" is
-    2 February); anything else is read as parse_date reads text (day before month in "02/01/2022")."""
+    2 February); anything else is read as parse_date reads text."""
     stamp = None
     for read in (datetime.fromisoformat, parsedate_to_datetime):
         try:
@@ -211,7 +221,7 @@ def metadata_date(value: str) -> datetime | None:
         except (ValueError, TypeError, IndexError):
             continue
     if stamp is None:
-        return parse_date(value)
+        return parse_date(value, dayfirst)
     try:
         day = (stamp.astimezone(timezone.utc) if stamp.tzinfo else stamp).replace(
             hour=0, minute=0, second=0, microsecond=0, tzinfo=timezone.utc)
@@ -463,7 +473,8 @@ def credited_outlet(title: str, page: str) -> str | None:
 
 
 def clean_document(text: str, title: str | None = None, date: str | None = None,
-                   source: str | None = None, url: str | None = None, path: str | None = None) -> CleanDocument:
+                   source: str | None = None, url: str | None = None, path: str | None = None,
+                   dayfirst: bool = True) -> CleanDocument:
     """One raw document in, one clean document with its metadata out. The outlet comes from the
     metadata, else the text's own credit, else the URL's domain or the file's name; the registry
     (configs/outlets.yaml) gives it one spelling."""
@@ -471,10 +482,10 @@ def clean_document(text: str, title: str | None = None, date: str | None = None,
     body, meta = strip_boilerplate(page)
     title, body = unglue_headline(normalise_text(title) if title else None, body)
     published, found_in = None, None
-    if date and (published := metadata_date(date)):
+    if date and (published := metadata_date(date, dayfirst)):
         found_in = "metadata"
     if published is None and meta["dateline"]:
-        published, found_in = parse_date(meta["dateline"]), "dateline"
+        published, found_in = parse_date(meta["dateline"], dayfirst), "dateline"
     in_text = sources_in_text(body)
     cited = [*meta["sources"], *in_text, *([meta["signature"]] if meta["signature"] else [])]
     sources = list(dict.fromkeys(map(outlets.canonical_outlet, cited)))
@@ -487,7 +498,7 @@ def clean_document(text: str, title: str | None = None, date: str | None = None,
 
 
 def clean_documents(ingested: pd.DataFrame, languages: tuple[str, ...] = ("en",),
-                    min_chars: int = 200) -> tuple[pd.DataFrame, list[dict]]:
+                    min_chars: int = 200, dayfirst: bool = True) -> tuple[pd.DataFrame, list[dict]]:
     """Ingested rows -> (documents, rejects): cleaned text and its metadata (people are found later,
     by the attribution step)."""
     from stancewatch.tasks.sentences import split_sentences
@@ -497,7 +508,7 @@ def clean_documents(ingested: pd.DataFrame, languages: tuple[str, ...] = ("en",)
         where = row.source_paths[0] if len(row.source_paths) else row.doc_id
         try:
             doc = clean_document(row.text, *(v if isinstance(v, str) else None for v in (row.title, row.date, row.source, row.url)),
-                                 path=where)
+                                 path=where, dayfirst=dayfirst)
         except Exception as exc:  # noqa: BLE001 - one odd document must not stop the batch
             rejects.append({"source": where, "reason": "malformed", "message": f"cleaning failed: {exc!r}"})
             continue

@@ -125,6 +125,7 @@ class Settings(_Checked):
     batch_documents: _Positive = 500
     languages: Annotated[tuple[_Words, ...], Field(min_length=1)] = ("en",)
     min_chars: _Count = 200
+    dayfirst: bool = True
     workers: _Positive = 1  # configs/pipeline.yaml sets 2: processes are for the CLI and flows, not a surprise in scripts
     window: _Count = 3
     outlet_voice: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.9
@@ -146,7 +147,7 @@ class Settings(_Checked):
 _SECTIONS = {
     "paths": ("raw", "out"),
     "ingest": ("max_file_mb", "max_doc_chars", "batch_documents"),
-    "clean": ("languages", "min_chars", "workers"),
+    "clean": ("languages", "min_chars", "dayfirst", "workers"),
     "classify": ("window", "outlet_voice", "own_side"),
     "model": tuple(ModelSettings.model_fields),
 }

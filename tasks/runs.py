@@ -273,7 +273,7 @@ def _clean_rejects(out: Path) -> pd.DataFrame:
 
 def _clean_input(ingested_path: Path, settings: Settings) -> str:
     return fingerprint(file_metadata(ingested_path).get("fingerprint"), settings.languages, settings.min_chars,
-                       clean_rules_version())
+                       settings.dayfirst, clean_rules_version())
 
 
 def clean_batch(settings: Settings, batch: str, known_people: dict[str, list] | None = None) -> dict:
@@ -282,7 +282,8 @@ def clean_batch(settings: Settings, batch: str, known_people: dict[str, list] | 
     out = settings.out
     use_world_files(settings.config_dir)  # a worker process starts with the packaged ones
     source = partition_path(out, "ingested", batch=batch)
-    documents, rejects = clean_documents(read_file_as(source, "ingested"), settings.languages, settings.min_chars)
+    documents, rejects = clean_documents(read_file_as(source, "ingested"), settings.languages, settings.min_chars,
+                                         settings.dayfirst)
     texts = documents["text"].tolist() if len(documents) else []
     known_people = _known_people(out) if known_people is None else known_people
     documents["people"] = find_people(texts, known_people, progress=_progress(f"clean {batch}: NER"))

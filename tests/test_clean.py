@@ -29,6 +29,21 @@ def test_parse_date_formats(text, expected):
     assert (value.strftime("%Y-%m-%d") if value else None) == expected
 
 
+@pytest.mark.parametrize("text, dayfirst, expected", [
+    ("03/04/2022", True, "2022-04-03"), ("03/04/2022", False, "2022-03-04"),
+    ("11/23/2026", True, "2026-11-23"), ("23/11/2026", False, "2026-11-23"),  # a number over 12 is the day
+    ("13/13/2026", True, None),
+])
+def test_numeric_dates_take_the_day_from_a_number_over_12_else_from_dayfirst(text, dayfirst, expected):
+    value = parse_date(text, dayfirst)
+    assert (value.strftime("%Y-%m-%d") if value else None) == expected
+
+
+def test_clean_dayfirst_reaches_metadata_dates():
+    assert clean_document("Talks\n\n" + BODY, date="02/01/2022", dayfirst=False).published.month == 2
+    assert clean_document("Talks\n\n" + BODY, date="02/01/2022").published.month == 1
+
+
 @pytest.mark.parametrize("field, expected", [
     ("2022-02-01T23:30:00-05:00", "2022-02-02"),  # its UTC day
     ("2022-02-01T23:30:00+00:00", "2022-02-01"), ("2022-02-01T23:30:00", "2022-02-01"),
