@@ -199,6 +199,20 @@ def role_before(text: str, start: int) -> str | None:
     return role or None
 
 
+@lru_cache(maxsize=1)
+def _role_after_pattern() -> re.Pattern:
+    heads = "|".join(sorted(map(re.escape, speakers()["roles"]), key=len, reverse=True))
+    return re.compile(  # "the Russian president", "Russia's foreign minister", "a senior adviser"; no other possessive
+        rf"^,[ \t]+(?P<role>(?:the|a|an|[A-Z][\w.-]*['’]s)[ \t]+(?:[\w.-]+[ \t]+){{0,5}}?(?:{heads}))[ \t]*,", re.I)
+
+
+def role_after(text: str, end: int) -> str | None:
+    """The title written as an apposition right after a name: 'the Russian president' in 'Ivan Petrov, the
+    Russian president, said'; not 'the president's envoy', whose role words are someone else's."""
+    match = _role_after_pattern().match(text[end:end + 120])
+    return re.sub(r"^(?:the|a|an)\s+", "", match.group("role"), flags=re.I) if match else None
+
+
 def trailing_name(words: list[str]) -> str | None:
     """The person's name that ends a role phrase: its last two name words, with particles before them."""
     start = len(words) - 2
@@ -364,7 +378,7 @@ def role_score(mention: str, role: str | None) -> int:
     tables = speakers()
     wanted, held = _role_words(mention), _role_words(role)
     if "leader" in wanted and held & tables["leader_roles"] and wanted & held & tables["country_names"]:
-        held |= {"leader"}  # "the Ukrainian leader" is Ukraine's president; "the Kremlin leader" names no country
+        held |= {"leader"}  # "the Ukrainian leader" is Ukraine's president (role_synonyms: "the Kremlin leader" too)
     heads = wanted & tables["roles"]
     if not heads or not heads <= held:
         return 0
@@ -733,7 +747,8 @@ class HolderResolver:
         self.titles: dict[str, str] = {}  # the title this article writes before a person's name
         for position, person in self.mentions:
             start = _full_name_start(text, position, person)
-            title = role_before(text, start) if start is not None else None
+            title = (role_before(text, start) if start is not None else None) or \
+                role_after(text, _NAME_TOKEN.match(text, position).end())
             if title:
                 self.titles.setdefault(preferred_name(person.canonical), title)
         self._genders_of: tuple[tuple[int, int], dict[str, str]] = ((-1, -1), {})

@@ -282,6 +282,12 @@ def test_the_country_s_leader_is_its_president_or_prime_minister_and_sources_kee
                           "The president of Finland said the border would stay open.",
                           "The Finnish leader added that more talks would follow.")
     assert [name for name, _ in holders[1:]] == ["Ivo Marek", "Anna Berg", "Anna Berg"]
+    assert _holders_of("Russian President Ivan Petrov met Estonian Prime Minister Ivo Marek on Monday.",
+                       "The Kremlin leader said the talks went well.")[1] == ("Ivan Petrov", "person")
+    assert _holders_of("Ivan Petrov, the Russian president, met Ivo Marek on Monday.",  # a title after the name
+                       "Ivo Marek said the talks went well.",
+                       "The Russian leader added that more talks would follow.")[1:] == [("Ivo Marek", "person"),
+                                                                                         ("Ivan Petrov", "person")]
     assert _holders_of("A senior Estonian official said the meeting ran long.",
                        "The official added that nothing had been signed.",
                        "The Finnish official said the border would stay open.") == \
