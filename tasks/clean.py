@@ -305,6 +305,7 @@ def strip_boilerplate(text: str) -> tuple[str, dict]:
     """
     meta: dict = {"sources": [], "publisher": None, "signature": None, "dateline": None}
     kept: list[str] = []
+    foreign: set[int] = set()  # where in kept the paragraphs in another language are
     skip_next_headline = False
     for line in text.split("\n"):
         stripped = line.strip()
@@ -342,8 +343,10 @@ def strip_boilerplate(text: str) -> tuple[str, dict]:
         if credit and len(stripped) < 200:
             continue
         if _is_foreign_paragraph(stripped):
-            continue
+            foreign.add(len(kept))
         kept.append(stripped)
+    if sum(len(kept[i]) for i in foreign) * 2 < sum(map(len, kept)):  # else the article is in that language:
+        kept = [line for i, line in enumerate(kept) if i not in foreign]  # clean.languages decides, not this
     while kept and (not kept[-1] or _is_trailing_furniture(kept[-1])):
         kept.pop()
     body = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()

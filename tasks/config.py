@@ -89,6 +89,19 @@ def _has_words(value: str) -> str:
 _Words = Annotated[str, Field(strict=True), AfterValidator(_has_words)]  # a name, alias or sentence
 
 
+def _known_language(code: str) -> str:
+    """A code langdetect can answer ('en', 'de', 'zh-cn'): any other value would set every article aside."""
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    known = sorted(path.name for path in Path(PROFILES_DIRECTORY).iterdir())
+    if code not in known:
+        raise ValueError(f"should be a language code the detector knows: {', '.join(known)}")
+    return code
+
+
+_Language = Annotated[str, Field(strict=True), AfterValidator(_known_language)]
+
+
 class _Checked(BaseModel):
     """Values as written in YAML: no unknown keys, no silent conversion ("32" or true is not a number)."""
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -123,7 +136,7 @@ class Settings(_Checked):
     max_file_mb: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 256
     max_doc_chars: _Positive = 500_000
     batch_documents: _Positive = 500
-    languages: Annotated[tuple[_Words, ...], Field(min_length=1)] = ("en",)
+    languages: Annotated[tuple[_Language, ...], Field(min_length=1)] = ("en",)
     min_chars: _Count = 200
     dayfirst: bool = True
     workers: _Positive = 1  # configs/pipeline.yaml sets 2: processes are for the CLI and flows, not a surprise in scripts

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pandas as pd
 import pytest
 
-from stancewatch.tasks.clean import (CALENDAR_WORD, clean_document, credited_outlet, detect_language, is_opinion,
+from stancewatch.tasks.clean import (CALENDAR_WORD, clean_document, clean_documents, credited_outlet, detect_language, is_opinion,
                                     normalise_text, parse_date, strip_boilerplate)
 from tests.conftest import CONFIGS
 
@@ -77,6 +78,23 @@ def test_boilerplate_lines_are_removed(line):
     body, _ = strip_boilerplate(f"{BODY}\n\n{line}\n\n{BODY}")
     assert line not in body
     assert body.count("The minister said") == 2
+
+
+GERMAN = ("Der Minister sagte am Dienstag, dass die Gespräche mit dem Bündnis im nächsten Monat weitergehen. "
+          "Die Regierung werde ihre Position nicht ändern, und die Verhandlungen würden in der Hauptstadt "
+          "fortgesetzt, sagte er vor Journalisten.\n\nKritiker warfen ihm vor, die Lage zu beschönigen. "
+          "Die Opposition forderte eine Debatte im Parlament über die neuen Pläne der Regierung.")
+
+
+def test_a_paragraph_in_another_language_leaves_an_english_article_but_a_whole_article_stays_for_clean_languages():
+    body, _ = strip_boilerplate(f"{BODY}\n\nDiese Seite ist auch auf Deutsch verfügbar.\n\n{BODY}")
+    assert "Deutsch" not in body and body.count("The minister said") == 2
+    ingested = pd.DataFrame([{"doc_id": "de", "title": "Gespräche gehen weiter", "text": GERMAN, "date": None,
+                              "source": "Test Wire", "url": None, "source_paths": ["german.txt"]}])
+    documents, rejects = clean_documents(ingested)
+    assert documents.empty and [r["reason"] for r in rejects] == ["not_english"]
+    documents, rejects = clean_documents(ingested, languages=("en", "de"))
+    assert documents["language"].tolist() == ["de"] and not rejects
 
 
 @pytest.mark.parametrize("line", [

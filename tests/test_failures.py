@@ -126,6 +126,7 @@ def test_a_run_stopped_before_its_rejects_are_written_loses_none(tmp_path, monke
     ("max_doc_chars: 500000", "max_doc_chars: 0", "ingest.max_doc_chars"),
     ("min_chars: 200", "min_chars: -1", "clean.min_chars"),
     ("languages: [en]", "languages: []", "clean.languages"),
+    ("languages: [en]", "languages: [english]", "clean.languages"),
     ("dayfirst: true", "dayfirst: maybe", "clean.dayfirst"),
 ])
 def test_every_limit_is_validated(tmp_path, old, new, key):
