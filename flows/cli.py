@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="score the configured model on a labelled CSV (text,target,label)")
     evaluate.add_argument("--data", required=True, type=Path, help="CSV with text,target,label[,holder]")
     evaluate.add_argument("--target", default=None, help="evaluate only the rows of this target")
-    evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of tables "
+                          "(with several --head, an object with one entry per head)")
     evaluate.add_argument("--no-gate", action="store_true",
                           help="score every row with the model, skipping the alias relevance gate of classify")
     evaluate.add_argument("--raw", default=None, type=Path,
@@ -130,14 +131,16 @@ def _evaluate(args) -> int:
     """Score the configured model, or each --head in turn, on the labelled file."""
 
     settings = load_settings(args.config or _default_config_dir())
-    for head in args.head or [settings.model.head]:
+    heads = args.head or [settings.model.head]
+    results = {}
+    for head in heads:
         with_head = settings.replace(model=settings.model.replace(head=head))
-        result = _evaluate_in_context(args, with_head) if args.raw else _evaluate_sentences(args, with_head)
+        result = results[head] = _evaluate_in_context(args, with_head) if args.raw else _evaluate_sentences(args, with_head)
         if result is None:
             return 1
         if args.json:
-            print(json.dumps(result))
-        elif args.raw:
+            continue
+        if args.raw:
             _print_scores(result)
             print(f"holder accuracy, full names {result['holder_accuracy']:.3f} (rows that take a side: "
                   f"{result['holder_accuracy_stance_rows']:.3f})")
@@ -152,6 +155,8 @@ def _evaluate(args) -> int:
             _print_scores(result)
             if result["holder_accuracy"] is not None:
                 print(f"holder accuracy, surnames of each sentence alone {result['holder_accuracy']:.3f}")
+    if args.json:
+        print(json.dumps(results[heads[0]] if len(heads) == 1 else results))
     return 0
 
 
@@ -159,6 +164,7 @@ def _evaluate_sentences(args, settings) -> dict | None:
     """Score each labelled text on its own (no article around it); None when no row is usable."""
     from stancewatch.tasks.evaluate import holder_accuracy, read_labelled, score_sentences
     from stancewatch.tasks.model import load_model
+    from stancewatch.tasks.runs import model_key
 
     frame, skipped = read_labelled(args.data)
     if args.target:
@@ -170,7 +176,7 @@ def _evaluate_sentences(args, settings) -> dict | None:
     model = load_model(settings.model)
     result = score_sentences(frame, settings.targets, model, gate=not args.no_gate)
     result["holder_accuracy"] = holder_accuracy(frame)
-    result["model"] = f"{model.model_id} {model.model_version}"
+    result["model"] = model_key(model)
     result["skipped"] = skipped
     return result
 
@@ -218,7 +224,10 @@ def _failure(exc: Exception) -> tuple[int, str]:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "evaluate" and not args.raw and (args.rows or args.work):
+        parser.error("evaluate: --rows and --work go with --raw (scoring in context)")
     signal.signal(signal.SIGTERM, _stop_on_signal)
     try:
         return {"run": _run, "serve": _serve, "report": _report, "evaluate": _evaluate}[args.command](args)

@@ -273,13 +273,29 @@ def file_metadata(path: Path) -> dict:
 def load(table_name: str, out_dir: str | Path = DEFAULT_OUT, **fixed: str) -> pd.DataFrame:
     """A stage's table as a pandas DataFrame with categoricals for labels/targets and UTC timestamps.
 
-    Partitioned tables read whole, or below fixed keys: load("stances", model=...) for one model.
+    Partitioned tables read whole, or below fixed keys: load("stances", model=...) for one model, named
+    by its `model` column value or by its head as configs/pipeline.yaml names it ("minilm-stance-ce-v10").
     """
+    if "model" in fixed:
+        fixed["model"] = _model_named(out_dir, table_name, fixed["model"])
     df = read_table(out_dir, table_name, **fixed)
     for column in _CATEGORICAL:
         if column in df.columns:
             df[column] = df[column].astype(pd.CategoricalDtype(LABELS) if column == "label" else "category")
     return df
+
+
+def _model_named(out_dir: str | Path, table_name: str, name: str) -> str:
+    """The model partition a user names: its full key, or the one key whose head is `name`."""
+    if _folder(out_dir, table_name, model=name).exists():
+        return name
+    stored = sorted(path.name.split("=", 1)[1] for path in table_path(out_dir, table_name).glob("model=*"))
+    matches = [key for key in stored if f"+{name}@" in key]
+    if len(matches) == 1:
+        return matches[0]
+    if not stored:
+        return name  # read_table says which stage to run
+    raise StageInputError(f"{table_name} holds no single model named '{name}'; its models: {', '.join(stored)}")
 
 
 def replace_rejects(out_dir: str | Path, rejects: pd.DataFrame, replaced) -> None:

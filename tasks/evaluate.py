@@ -240,5 +240,5 @@ def evaluate_in_context(labels_path: str | Path, raw_dir: str | Path, settings, 
     joined = join_in_context(labels, read_table(run.out, "documents"), read_table(run.out, "sentences"),
                              read_table(run.out, "stances", model=model_key(model)))
     result = context_scores(joined)
-    result["model"] = f"{model.model_id} {model.model_version}"
+    result["model"] = model_key(model)
     return result, joined

@@ -123,14 +123,14 @@ def _most_confident(facts: pd.DataFrame) -> pd.DataFrame:
 def summary(out_dir: Path) -> dict:
     documents = read_table(out_dir, "documents", columns=["doc_id", "outlet", "published"])
     rejects = read_table(out_dir, "rejects") if table_path(out_dir, "rejects").exists() else pd.DataFrame()
-    model = file_metadata(table_path(out_dir, "holder_stance"))
+    model = file_metadata(table_path(out_dir, "holder_stance")).get("model", "?")  # as the stances `model` column
     return {
         "documents": len(documents),
         "sentences": len(read_table(out_dir, "sentences", columns=["doc_id"])),
         "outlets": int(documents["outlet"].nunique()),
         "dated documents": int(documents["published"].notna().sum()),
         "rejects": ", ".join(f"{r}: {n}" for r, n in rejects["reason"].value_counts().items()) if len(rejects) else "none",
-        "model": f"{model.get('model_id', '?')} {model.get('model_version', '')}",
+        "model": model,
         "run finished": datetime.fromtimestamp(table_path(out_dir, "holder_stance").stat().st_mtime,
                                                timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }

@@ -388,7 +388,7 @@ def run_classify(settings: Settings, model=None, map_batches=None) -> dict:
     for result in results:
         stats.update(result)
     _drop_orphans(out, "stances", sentences, model=key)  # only now: their rows were the cache of moved texts
-    summary = {"stage": "classify", "rows": row_count(out, "stances", model=key), "model": f"{model.model_id} {model.model_version}",
+    summary = {"stage": "classify", "rows": row_count(out, "stances", model=key), "model": key,
                "batches": len(sentences), "batches_classified": len(todo),
                **{name: int(value) for name, value in stats.items()}, "seconds": round(time.monotonic() - started, 2)}
     log.info("classify: %s", summary)

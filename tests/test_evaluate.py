@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from stancewatch.flows.cli import main
+from stancewatch.tasks.config import load_settings
 from stancewatch.tasks.evaluate import read_labelled, scores
+from tests.conftest import CONFIGS
 
 
 def test_scores_hand_computed():
@@ -51,6 +53,17 @@ def test_evaluate_json(tmp_path, capsys):
     assert result["holder_accuracy"] == 1.0
     assert result["macro_f1"] == pytest.approx(sum(c["f1"] for c in result["per_class"].values()) / 3)
     assert sum(map(sum, (row.values() for row in result["confusion"].values()))) == 3
+    default = load_settings(CONFIGS).model.head
+    assert main(["evaluate", "--data", str(path), "--json", "--head", default, "--head", "minilm-stance-v1"]) == 0
+    both = json.loads(capsys.readouterr().out)  # one object for both heads, keyed by head
+    assert set(both) == {default, "minilm-stance-v1"} and both["minilm-stance-v1"]["n"] == 3
+    assert both[default]["model"] != both["minilm-stance-v1"]["model"]
+
+
+def test_evaluate_rows_without_raw_is_an_error_not_a_silent_no_op(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["evaluate", "--data", str(tmp_path / "eval.csv"), "--rows", str(tmp_path / "rows.csv")])
+    assert stop.value.code == 2 and "--rows and --work go with --raw" in capsys.readouterr().err
 
 
 def test_evaluate_table_output(tmp_path, capsys):

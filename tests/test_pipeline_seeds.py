@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from stancewatch.tasks.catalog import load, read_table
+from stancewatch.tasks.catalog import StageInputError, load, read_table
 from stancewatch.tasks.config import load_settings
 from stancewatch.tasks.schema import SCHEMAS, read_schema
 
@@ -273,6 +273,10 @@ def test_changing_the_model_keeps_old_rows_in_their_own_partition(seed_run, seed
     both = pd.read_parquet(out / "stances")  # one dataset, one partition per model: compare them in pandas
     assert set(both["model"]) == {model_key(stance_model), model_key(Retrained)}
     assert len(both) == 2 * len(old)
+    head = load_settings(seed_config).model.head
+    assert len(load("stances", seed_run, model=head)) == len(old)  # a head's name finds its one partition
+    with pytest.raises(StageInputError, match="no single model named"):
+        load("stances", out, model=head)  # two versions of that head: the error lists both keys
     run_aggregate(settings, model=Retrained())
     assert load("holder_stance", out).equals(load("holder_stance", seed_run))  # same weights, same tables
 
