@@ -595,7 +595,7 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
     named = next((c for c in token.children if c.dep_ == "appos" and _pos(c) == "PROPN"), None)
     if named is not None and (_pos(token) != "PROPN" or lower in speakers()["roles"] or media):
         chain = " ".join(w.text for w in _name_chain(named))
-        return Mention(chain, "organisation" if media else "name", position, role=_role_text(token))
+        return Mention(chain, "organisation" if media else "name", position, role=_glue_possessives(_role_text(token)))
     if lower in _ONE_MEDIUM and [t.lower_ for t in _phrase_tokens(token)] == ["the", lower]:
         return Mention(_role_text(token), "media", position)  # "the newspaper": the paper named before, if any
     if lower == "ministry":
@@ -887,7 +887,7 @@ class HolderResolver:
         if not is_person_name(name) and after_role:  # "the Director of National Intelligence Jane Roe"
             name = trailing_name(words) or name
         if is_person_name(name) or (titled and len(words) == 1 and _is_name_word(name)):  # "Lord Cameron said"
-            role = mention.role or mention.text[:max(mention.text.rfind(name), 0)].strip(" ,") or None
+            role = mention.role or _glue_possessives(mention.text[:max(mention.text.rfind(name), 0)].strip(" ,")) or None
             self.local.append((mention.position, Person(name, role)))
             self.mentions = sorted(self.mentions + [(mention.position, Person(name, role))], key=lambda m: m[0])
             return Holder(preferred_name(name), role, "person")

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from stancewatch.tasks.attribution import build_person_index
-from stancewatch.tasks.holders import attribute_holders, name_passages, name_runs, role_before, surname_key
+from stancewatch.tasks.holders import (HolderResolver, Mention, attribute_holders, name_passages, name_runs,
+                                       role_before, surname_key)
 from stancewatch.tasks.sentences import quote_spans, split_sentences
 
 ARTICLE = (
@@ -292,3 +293,10 @@ def test_the_country_s_leader_is_its_president_or_prime_minister_and_sources_kee
                        "The official added that nothing had been signed.",
                        "The Finnish official said the border would stay open.") == \
         [("senior Estonian official", "source")] * 2 + [("Finnish official", "source")]
+
+
+def test_a_holder_role_is_written_as_text_not_as_tokens():
+    text = "Risks are high, Valdoria's Deputy Defence Minister, Ivan Petrov, added."
+    resolver = HolderResolver(text, build_person_index([]), "Test Wire")  # a name NER missed: the parse's tokens
+    holder = resolver.resolve(Mention("Valdoria 's Deputy Defence Minister , Ivan Petrov", "name", 16))
+    assert (holder.name, holder.role) == ("Ivan Petrov", "Valdoria's Deputy Defence Minister")
