@@ -207,7 +207,18 @@ def _os_error(exc: OSError) -> str:
     return f"{path}: {exc.strerror or exc}"
 
 
-_EXPECTED_FAILURES = (ConfigError, OutputBusy, StageInputError, ModelLoadError, WouldDeleteError, OSError, ValueError)
+_EXPLAINED_FAILURES = (ConfigError, OutputBusy, StageInputError, ModelLoadError, WouldDeleteError)
+_EXPECTED_FAILURES = (*_EXPLAINED_FAILURES, OSError, ValueError)
+
+
+class QuietExplainedFailures(logging.Filter):
+    """Prefect logs a failed task or flow run with its traceback; a failure whose message already says what to
+    do (the `error:` line main prints last) keeps Prefect's one-line record without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], _EXPLAINED_FAILURES):
+            record.exc_info = record.exc_text = None
+        return True
 
 
 def _failure(exc: Exception) -> tuple[int, str]:
@@ -224,6 +235,8 @@ def _failure(exc: Exception) -> tuple[int, str]:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in ("prefect.task_runs", "prefect.flow_runs"):
+        logging.getLogger(name).addFilter(QuietExplainedFailures())
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "evaluate" and not args.raw and (args.rows or args.work):

@@ -332,10 +332,13 @@ def _refuse_clean_mass_deletion(settings: Settings) -> None:
         return
     stored = read_table(settings.out, "documents", columns=["title", "text", "language"])
     body = stored["text"].str.len() - stored["title"].fillna("").str.len()
-    lost = int((~stored["language"].isin(settings.languages) | (body < settings.min_chars)).sum())
+    by_language, by_length = ~stored["language"].isin(settings.languages), body < settings.min_chars
+    lost = int((by_language | by_length).sum())
     if lost > len(stored) / 2:
-        raise WouldDeleteError(f"clean.languages={list(settings.languages)} and clean.min_chars={settings.min_chars} "
-                               f"would remove {lost} of the {len(stored)} documents in "
+        keys = [f"clean.{key}={value}" for key, value, removes in (
+            ("languages", list(settings.languages), by_language.any()), ("min_chars", settings.min_chars, by_length.any()))
+            if removes]
+        raise WouldDeleteError(f"{' and '.join(keys)} would remove {lost} of the {len(stored)} documents in "
                                f"{table_path(settings.out, 'documents')}; nothing was changed. Check the config, "
                                f"or run again with --force to accept it.")
 

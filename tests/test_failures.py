@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stancewatch.flows.cli import main
+from stancewatch.flows.cli import QuietExplainedFailures, main
 from stancewatch.tasks import catalog
-from stancewatch.tasks.catalog import WouldDeleteError, output_lock, read_table
+from stancewatch.tasks.catalog import StageInputError, WouldDeleteError, output_lock, read_table
 from stancewatch.tasks.config import ConfigError, load_settings
 from stancewatch.tasks.report import render_report, report_is_current
 from stancewatch.tasks.runs import run_aggregate, run_classify, run_clean, run_ingest
@@ -145,8 +145,9 @@ def test_a_config_change_that_removes_most_documents_needs_force(tmp_path):
     _run_all(settings, FakeModel())
     before = _content(settings.out)
     strict = settings.replace(min_chars=10_000)
-    with pytest.raises(WouldDeleteError, match="--force"):
+    with pytest.raises(WouldDeleteError, match="--force") as stopped:
         run_clean(strict)
+    assert str(stopped.value).startswith("clean.min_chars=10000 would remove")  # the key that removes them, alone
     strict_ingest = settings.replace(max_doc_chars=50)
     with pytest.raises(WouldDeleteError, match="--force"):
         run_ingest(strict_ingest)
@@ -410,3 +411,20 @@ def test_sigterm_stops_the_run_and_its_temporary_prefect_server(tmp_path):
     finally:
         if run.poll() is None:
             run.kill()
+
+
+def test_prefect_logs_an_explained_failure_without_its_traceback_and_a_bug_with_it():
+    import logging
+    import sys
+
+    def record_of(exc):
+        try:
+            raise exc
+        except Exception:  # noqa: BLE001 - a record as Prefect's task engine writes it
+            return logging.LogRecord("prefect.task_runs", logging.ERROR, __file__, 1, "Task run failed", None,
+                                     sys.exc_info())
+
+    quiet = QuietExplainedFailures()
+    explained, bug = record_of(StageInputError("x does not exist: run the 'clean' stage first")), record_of(KeyError("x"))
+    assert quiet.filter(explained) and explained.exc_info is None
+    assert quiet.filter(bug) and bug.exc_info is not None
