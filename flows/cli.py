@@ -221,6 +221,9 @@ class QuietExplainedFailures(logging.Filter):
         return True
 
 
+_QUIET = QuietExplainedFailures()  # one instance: addFilter adds it once however often main runs
+
+
 def _failure(exc: Exception) -> tuple[int, str]:
     """Exit code and one-line message: 2 for a config error, 3 when another run holds the output, else 1."""
     if isinstance(exc, ConfigError):
@@ -236,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("prefect.task_runs", "prefect.flow_runs"):
-        logging.getLogger(name).addFilter(QuietExplainedFailures())
+        logging.getLogger(name).addFilter(_QUIET)
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "evaluate" and not args.raw and (args.rows or args.work):

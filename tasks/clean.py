@@ -36,7 +36,7 @@ _WEEKDAY = r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|Mon|Tues?|Wed|Thu(?:r
 CALENDAR_WORD = re.compile(rf"^(?:{_MONTH}|{_WEEKDAY})$", re.I)
 _DATE_PATTERNS = [
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)"), ("y", "m", "d")),
-    (re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"), ("a", "b", "y")),  # which is the day: _day_month
+    (re.compile(r"\b(\d{1,2})([./])(\d{1,2})\2(\d{4})\b"), ("a", "sep", "b", "y")),  # which is the day: _day_month
     (re.compile(rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I), ("mon", "d", "y")),
     (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s+(\d{{4}})\b", re.I), ("d", "mon", "y")),
 ]
@@ -192,13 +192,13 @@ def _day_month(first: str, second: str, dayfirst: bool) -> tuple[int, int]:
 
 def parse_date(text: str, dayfirst: bool = True) -> datetime | None:
     """The first plausible calendar date in text (1990..2100), as UTC midnight; None if there is none.
-    `dayfirst` reads "03/04/2022" as 3 April (clean.dayfirst; false for American sources)."""
+    `dayfirst` reads "03/04/2022" as 3 April (clean.dayfirst; false for American sources), never "03.04.2022"."""
     found = []
     for pattern, order in _DATE_PATTERNS:
         for match in pattern.finditer(text):
             parts = dict(zip(order, match.groups()))
-            if "a" in parts:
-                parts["d"], parts["m"] = _day_month(parts["a"], parts["b"], dayfirst)
+            if "a" in parts:  # "04.03.2022" is European whatever dayfirst says: American dates use slashes
+                parts["d"], parts["m"] = _day_month(parts["a"], parts["b"], dayfirst or parts["sep"] == ".")
             try:
                 month = int(parts["m"]) if "m" in parts else MONTHS[parts["mon"].lower().rstrip(".")[:3]]
                 value = datetime(int(parts["y"]), month, int(parts["d"]), tzinfo=timezone.utc)
@@ -345,8 +345,8 @@ def strip_boilerplate(text: str) -> tuple[str, dict]:
         if _is_foreign_paragraph(stripped):
             foreign.add(len(kept))
         kept.append(stripped)
-    if sum(len(kept[i]) for i in foreign) * 2 < sum(map(len, kept)):  # else the article is in that language:
-        kept = [line for i, line in enumerate(kept) if i not in foreign]  # clean.languages decides, not this
+    if foreign and detect_language("\n".join(kept)) in ("en", "unknown"):  # else the article is in that
+        kept = [line for i, line in enumerate(kept) if i not in foreign]  # language: clean.languages decides
     while kept and (not kept[-1] or _is_trailing_furniture(kept[-1])):
         kept.pop()
     body = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()

@@ -78,6 +78,7 @@ def _whole_words(words: tuple[str, ...]) -> re.Pattern:
 
 _Positive = Annotated[int, Field(strict=True, ge=1)]
 _Count = Annotated[int, Field(strict=True, ge=0)]
+_Flag = Annotated[bool, Field(strict=True)]  # true or false, not "no" or 0
 
 
 def _has_words(value: str) -> str:
@@ -90,10 +91,11 @@ _Words = Annotated[str, Field(strict=True), AfterValidator(_has_words)]  # a nam
 
 
 def _known_language(code: str) -> str:
-    """A code langdetect can answer ('en', 'de', 'zh-cn'): any other value would set every article aside."""
+    """A code langdetect can answer ('en', 'de', 'zh-cn'), or 'unknown' (keep what it cannot tell): any other
+    value would set every article aside."""
     from langdetect.detector_factory import PROFILES_DIRECTORY
 
-    known = sorted(path.name for path in Path(PROFILES_DIRECTORY).iterdir())
+    known = sorted(path.name for path in Path(PROFILES_DIRECTORY).iterdir()) + ["unknown"]
     if code not in known:
         raise ValueError(f"should be a language code the detector knows: {', '.join(known)}")
     return code
@@ -138,11 +140,11 @@ class Settings(_Checked):
     batch_documents: _Positive = 500
     languages: Annotated[tuple[_Language, ...], Field(min_length=1)] = ("en",)
     min_chars: _Count = 200
-    dayfirst: bool = True
+    dayfirst: _Flag = True
     workers: _Positive = 1  # configs/pipeline.yaml sets 2: processes are for the CLI and flows, not a surprise in scripts
     window: _Count = 3
     outlet_voice: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.9
-    own_side: bool = True
+    own_side: _Flag = True
     model: ModelSettings = ModelSettings()
     targets: tuple[Target, ...] = ()
     config_dir: Path = PACKAGED_CONFIGS  # where speakers.yaml and outlets.yaml are read (use_world_files)

@@ -199,11 +199,15 @@ def role_before(text: str, start: int) -> str | None:
     return role or None
 
 
+_LINKS = r"(?:of|to|for|after|before|with|against|than|under|at|by|from|the|a|an)"
+
+
 @lru_cache(maxsize=1)
 def _role_after_pattern() -> re.Pattern:
     heads = "|".join(sorted(map(re.escape, speakers()["roles"]), key=len, reverse=True))
     return re.compile(  # "the Russian president", "Russia's foreign minister", "a senior adviser"; no other possessive
-        rf"^,[ \t]+(?P<role>(?:the|a|an|[A-Z][\w.-]*['’]s)[ \t]+(?:[\w.-]+[ \t]+){{0,5}}?(?:{heads}))[ \t]*,", re.I)
+        rf"^,[ \t]+(?P<role>(?:the|a|an|[A-Z][\w.-]*['’]s)[ \t]+(?:(?!{_LINKS}\b)[\w.-]+[ \t]+){{0,5}}?(?:{heads}))[ \t]*,",
+        re.I)  # not "an ally of the president", "an adviser to the prime minister": that role is someone else's
 
 
 def role_after(text: str, end: int) -> str | None:

@@ -450,8 +450,8 @@ def run_aggregate(settings: Settings, model=None) -> dict:
     stances = input_partitions(out, "stances", model=key)
     missing = sorted(set(documents) - set(stances))
     if missing:
-        raise StageInputError(f"{len(missing)} batch(es) have no stances for model {model.model_id} "
-                              f"{model.model_version} (first: {missing[0]}): run the 'classify' stage first.")
+        raise StageInputError(f"{len(missing)} batch(es) have no stances for model {key} "
+                              f"(first: {missing[0]}): run the 'classify' stage first.")
     made_from = fingerprint(key, [(batch, _input_of(stances[batch])) for batch in documents])
     if all(_input_of(table_path(out, name)) == made_from for name in AGGREGATES):
         summary = {"stage": "aggregate", "batches": len(documents), "unchanged": True,

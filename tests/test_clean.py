@@ -33,7 +33,8 @@ def test_parse_date_formats(text, expected):
 @pytest.mark.parametrize("text, dayfirst, expected", [
     ("03/04/2022", True, "2022-04-03"), ("03/04/2022", False, "2022-03-04"),
     ("11/23/2026", True, "2026-11-23"), ("23/11/2026", False, "2026-11-23"),  # a number over 12 is the day
-    ("13/13/2026", True, None),
+    ("13/13/2026", True, None), ("04.03.2022", False, "2022-03-04"),  # dots are European either way
+    ("03/04.2022", True, None),
 ])
 def test_numeric_dates_take_the_day_from_a_number_over_12_else_from_dayfirst(text, dayfirst, expected):
     value = parse_date(text, dayfirst)
@@ -89,6 +90,9 @@ GERMAN = ("Der Minister sagte am Dienstag, dass die Gespräche mit dem Bündnis 
 def test_a_paragraph_in_another_language_leaves_an_english_article_but_a_whole_article_stays_for_clean_languages():
     body, _ = strip_boilerplate(f"{BODY}\n\nDiese Seite ist auch auf Deutsch verfügbar.\n\n{BODY}")
     assert "Deutsch" not in body and body.count("The minister said") == 2
+    english = " ".join([BODY] * 2)  # shorter than the German
+    body, _ = strip_boilerplate(f"{english}\n\n{GERMAN}")  # a long foreign passage in an English article
+    assert "Der Minister" not in body and body.startswith(BODY)
     ingested = pd.DataFrame([{"doc_id": "de", "title": "Gespräche gehen weiter", "text": GERMAN, "date": None,
                               "source": "Test Wire", "url": None, "source_paths": ["german.txt"]}])
     documents, rejects = clean_documents(ingested)

@@ -128,6 +128,8 @@ def test_a_run_stopped_before_its_rejects_are_written_loses_none(tmp_path, monke
     ("languages: [en]", "languages: []", "clean.languages"),
     ("languages: [en]", "languages: [english]", "clean.languages"),
     ("dayfirst: true", "dayfirst: maybe", "clean.dayfirst"),
+    ("dayfirst: true", "dayfirst: 0", "clean.dayfirst"),
+    ("own_side: true", "own_side: 'no'", "classify.own_side"),
 ])
 def test_every_limit_is_validated(tmp_path, old, new, key):
     config = tmp_path / "configs"
@@ -138,6 +140,14 @@ def test_every_limit_is_validated(tmp_path, old, new, key):
     with pytest.raises(ConfigError, match=rf"pipeline.yaml: key '{key}'"):
         load_settings(config)
     assert main(["run", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+
+
+def test_clean_languages_take_langdetect_codes_and_unknown(tmp_path):
+    config = tmp_path / "configs"
+    shutil.copytree(CONFIGS, config)
+    text = (config / "pipeline.yaml").read_text()
+    (config / "pipeline.yaml").write_text(text.replace("languages: [en]", "languages: [en, zh-cn, unknown]"))
+    assert load_settings(config).languages == ("en", "zh-cn", "unknown")  # unknown: keep what it cannot tell
 
 
 def test_a_config_change_that_removes_most_documents_needs_force(tmp_path):

@@ -1,9 +1,11 @@
 """Holder attribution on handmade articles: quotes, reporting verbs, pronouns, roles, name variants."""
 from __future__ import annotations
 
+import pytest
+
 from stancewatch.tasks.attribution import build_person_index
 from stancewatch.tasks.holders import (HolderResolver, Mention, attribute_holders, name_passages, name_runs,
-                                       role_before, surname_key)
+                                       role_after, role_before, surname_key)
 from stancewatch.tasks.sentences import quote_spans, split_sentences
 
 ARTICLE = (
@@ -289,6 +291,9 @@ def test_the_country_s_leader_is_its_president_or_prime_minister_and_sources_kee
                        "Ivo Marek said the talks went well.",
                        "The Russian leader added that more talks would follow.")[1:] == [("Ivo Marek", "person"),
                                                                                          ("Ivan Petrov", "person")]
+    assert _holders_of("Russian President Boris Orlov met Ivo Marek on Monday.",  # someone else's title
+                       "Ivan Petrov, an ally of the Russian president, said the talks had failed.",
+                       "The Russian president said the talks went well.")[2] == ("Boris Orlov", "person")
     assert _holders_of("A senior Estonian official said the meeting ran long.",
                        "The official added that nothing had been signed.",
                        "The Finnish official said the border would stay open.") == \
@@ -300,3 +305,13 @@ def test_a_holder_role_is_written_as_text_not_as_tokens():
     resolver = HolderResolver(text, build_person_index([]), "Test Wire")  # a name NER missed: the parse's tokens
     holder = resolver.resolve(Mention("Valdoria 's Deputy Defence Minister , Ivan Petrov", "name", 16))
     assert (holder.name, holder.role) == ("Ivan Petrov", "Valdoria's Deputy Defence Minister")
+
+
+@pytest.mark.parametrize("after, role", [
+    (", the Russian president, said", "Russian president"), (", Valdoria's foreign minister, said", "Valdoria's foreign minister"),
+    (", a senior adviser, said", "senior adviser"), (", an ally of the president, said", None),
+    (", a senior adviser to the prime minister, said", None), (", the president's envoy, said", None),
+    (", who met the president, said", None),
+])
+def test_a_title_after_a_name_is_its_own_not_one_it_relates_to(after, role):
+    assert role_after("Ivan Petrov" + after, len("Ivan Petrov")) == role
