@@ -32,7 +32,7 @@ from stancewatch.tasks.catalog import read_table  # noqa: E402
 from stancewatch.tasks.classify import model_inputs, stance_rows  # noqa: E402
 from stancewatch.tasks.config import PRECISIONS, load_settings  # noqa: E402
 from stancewatch.tasks.model import load_model  # noqa: E402
-from stancewatch.tasks.runs import STAGES  # noqa: E402
+from stancewatch.tasks.runs import STAGES, model_key  # noqa: E402
 
 WHOLE_ARTICLE = 10 ** 6
 
@@ -98,7 +98,7 @@ def main() -> None:
             sw_times.append(seconds)
     sw_labels = sw_rows[sw_rows["decided_by"] != "no_mention"].merge(model_input_texts(frame))["label"].tolist()
     report = {
-        "model": f"{model.model_id} {model.model_version}", "sentences": len(frame), "pairs": len(pairs),
+        "model": model_key(model), "sentences": len(frame), "pairs": len(pairs),
         "pairs_scored_per_run": stats["pairs_scored"],
         "plain_pairs_per_s": round(len(pairs) / min(plain_times), 1),
         "stancewatch_pairs_per_s": round(len(pairs) / min(sw_times), 1),

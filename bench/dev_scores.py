@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from stancewatch.tasks.config import load_settings  # noqa: E402
 from stancewatch.tasks.evaluate import evaluate_in_context, read_csv_text, read_labelled, score_sentences  # noqa: E402
 from stancewatch.tasks.model import load_model  # noqa: E402
+from stancewatch.tasks.runs import model_key  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 
@@ -46,7 +47,7 @@ def row_for(head: str, settings) -> dict:
     vast = sentence_scores(EVAL / "vast_dev.csv", model, settings,
                            keep=lambda raw: raw["seen?"] == "0")
     ruw = sentence_scores(EVAL / "ruw_val.csv", model, settings)
-    return {"model": f"{model.model_id} {model.model_version}",
+    return {"model": model_key(model),
             "realnews_macro_f1": round(news["macro_f1"], 3),
             "realnews_favor_f1": round(news["per_class"]["FAVOR"]["f1"], 3),
             "realnews_f_avg": round(news["f_avg"], 3),
