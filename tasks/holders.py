@@ -748,7 +748,7 @@ class HolderResolver:
         self.bodies: list[Holder] = []  # the organisations that spoke, in order ("the ministry added" is one)
         self.roles: dict[str, str] = {}
         self.local: list[tuple[int, Person]] = []  # people named in full here whom NER missed
-        self.titles: dict[str, str] = {}  # the title this article writes before a person's name
+        self.titles: dict[str, str] = {}  # the title this article writes before a person's name, or just after it
         for position, person in self.mentions:
             start = _full_name_start(text, position, person)
             title = (role_before(text, start) if start is not None else None) or \
