@@ -179,12 +179,7 @@ def _without_possessive(word: str) -> str:
 
 def _organisation(phrase: str) -> "Holder":
     """A body that holds a stance, named as the text writes it ("Russia's Gazprom", "Foreign Ministry")."""
-    return Holder(_glue_possessives(re.sub(r"^the\s+", "", phrase, flags=re.I)), None, "organisation")
-
-
-def _glue_possessives(phrase: str) -> str:
-    """Token text joined by spaces, with possessives back on their word: "Germany 's army" -> "Germany's army"."""
-    return re.sub(r" (['’]s)\b", r"\1", phrase)
+    return Holder(re.sub(r"^the\s+", "", phrase, flags=re.I), None, "organisation")
 
 
 def role_before(text: str, start: int) -> str | None:
@@ -545,11 +540,22 @@ def _hyphenated_tokens(token) -> list:
 
 
 def _role_text(token) -> str:
-    """The role phrase of a subject without its relative clauses and appositions, token texts joined by
-    spaces except around in-word hyphens ("The secretary-general", "Russia 's army")."""
-    text = ""
-    for t in _phrase_tokens(token):
-        text += ("" if not text or _in_word(t) or _in_word(t.doc[t.i - 1]) else " ") + t.text
+    """The role phrase of a subject without its relative clauses and appositions, as the text writes it
+    ("Russia's army", "the secretary-general", "the Bureau (CFPB)"); one space where words were left out."""
+    return _written(_phrase_tokens(token))
+
+
+def _written(tokens) -> str:
+    """Tokens in text order joined with the text's own spacing, one space across a gap, and a bracket the
+    phrase opens closed as the text closes it ("the Bureau (CFPB" + ")"), else cut ("the Bureau")."""
+    text, last = "", None
+    for t in tokens:
+        if text:
+            text += "" if t.i == last.i + 1 and not last.whitespace_ else " "
+        text, last = text + t.text, t
+    if text.count("(") > text.count(")"):
+        following = last.doc[last.i + 1] if last.i + 1 < len(last.doc) else None
+        text = text + ")" if following is not None and following.text == ")" else re.sub(r"\s*\([^)]*$", "", text)
     return text
 
 
@@ -581,7 +587,7 @@ def _subject_before(pronoun, quoted: list[tuple[int, int]]) -> str | None:
                 and not _in_quotes(t, quoted) and t.head.dep_ not in ("relcl", "acl")]
     if not subjects:
         return None
-    return " ".join(w.text for w in _name_chain(min(subjects, key=_depth)))
+    return _written(_name_chain(min(subjects, key=_depth)))
 
 
 def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mention | None:
@@ -598,8 +604,8 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
     media = _is_media(token)
     named = next((c for c in token.children if c.dep_ == "appos" and _pos(c) == "PROPN"), None)
     if named is not None and (_pos(token) != "PROPN" or lower in speakers()["roles"] or media):
-        chain = " ".join(w.text for w in _name_chain(named))
-        return Mention(chain, "organisation" if media else "name", position, role=_glue_possessives(_role_text(token)))
+        chain = _written(_name_chain(named))
+        return Mention(chain, "organisation" if media else "name", position, role=_role_text(token))
     if lower in _ONE_MEDIUM and [t.lower_ for t in _phrase_tokens(token)] == ["the", lower]:
         return Mention(_role_text(token), "media", position)  # "the newspaper": the paper named before, if any
     if lower == "ministry":
@@ -617,10 +623,10 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
         country = _country_of(token)
         if country or any(c.dep_ == "poss" or c.lower_ == "the" for c in token.children):  # not "a bank"
             identified = country or any(_pos(t) == "PROPN" for t in _phrase_tokens(token) if t.i != token.i)
-            return Mention(_glue_possessives(_role_text(token)), "institution" if identified else "group", position)
+            return Mention(_role_text(token), "institution" if identified else "group", position)
     if _pos(token) != "PROPN" and not token.text[:1].isupper():
         return None
-    chain = " ".join(w.text for w in _name_chain(token))
+    chain = _written(_name_chain(token))
     return Mention(_role_text(token) if _pos(token) == "PROPN" else chain,
                    "organisation" if media else "name" if _pos(token) == "PROPN" else "known name", position,
                    role=role_before(chain, len(chain)))
@@ -869,8 +875,8 @@ class HolderResolver:
             return holder
         if mention.kind == "known name":
             return None
-        words = mention.text.split()
-        owner = [i for i, w in enumerate(words) if w in ("'s", "’s")]  # "Ruritania 's Anna Berg": the owner is no name
+        words = re.sub(r"(?<=\w)(['’]s)\b", r" \1", mention.text).split()
+        owner = [i for i, w in enumerate(words) if w in ("'s", "’s")]  # "Ruritania's Anna Berg": the owner is no name
         if owner and owner[-1] == len(words) - 1:
             return _organisation(mention.text)  # "McDonald's said", "Moody's said"
         words = words[owner[-1] + 1:] if owner else words
@@ -891,7 +897,7 @@ class HolderResolver:
         if not is_person_name(name) and after_role:  # "the Director of National Intelligence Jane Roe"
             name = trailing_name(words) or name
         if is_person_name(name) or (titled and len(words) == 1 and _is_name_word(name)):  # "Lord Cameron said"
-            role = mention.role or _glue_possessives(mention.text[:max(mention.text.rfind(name), 0)].strip(" ,")) or None
+            role = mention.role or mention.text[:max(mention.text.rfind(name), 0)].strip(" ,") or None
             self.local.append((mention.position, Person(name, role)))
             self.mentions = sorted(self.mentions + [(mention.position, Person(name, role))], key=lambda m: m[0])
             return Holder(preferred_name(name), role, "person")
@@ -1014,8 +1020,8 @@ def unnamed_source(role: str) -> Holder:
 
 def source_name(role: str) -> str:
     """An unnamed source as the text describes it: 'a senior U.S. official' -> 'senior U.S. official'."""
-    role = re.sub(r" on \w+day\b.*", "", role.split(" ,")[0])  # "World leaders on Thursday", "an aide to X, who"
-    words = _glue_possessives(role).split() or [role]
+    role = re.sub(r" on \w+day\b.*", "", re.split(r",\s", role)[0])  # "World leaders on Thursday", "an aide to X, who"
+    words = role.split() or [role]
     while len(words) > 1 and words[0].lower() in _SOURCE_OPENERS:
         words = words[1:]
     if is_role_word(words[0].lower()):

@@ -300,11 +300,19 @@ def test_the_country_s_leader_is_its_president_or_prime_minister_and_sources_kee
         [("senior Estonian official", "source")] * 2 + [("Finnish official", "source")]
 
 
-def test_a_holder_role_is_written_as_text_not_as_tokens():
-    text = "Risks are high, Valdoria's Deputy Defence Minister, Ivan Petrov, added."
-    resolver = HolderResolver(text, build_person_index([]), "Test Wire")  # a name NER missed: the parse's tokens
-    holder = resolver.resolve(Mention("Valdoria 's Deputy Defence Minister , Ivan Petrov", "name", 16))
-    assert (holder.name, holder.role) == ("Ivan Petrov", "Valdoria's Deputy Defence Minister")
+def test_holder_names_and_roles_are_written_as_the_text_writes_them():
+    [[(_, petrov)], [(_, bureau), _]] = _holders([
+        "Risks are high, Valdoria's Deputy Defence Minister, Ivan Petrov, added.\n",
+        "The head of the Valdorian Consumer Protection Bureau (VCPB) who took office in May warned of fraud. "
+        "Nothing else changed.\n"])
+    assert (petrov.name, petrov.role) == ("Ivan Petrov", "Valdoria's Deputy Defence Minister")  # not "Valdoria 's"
+    assert bureau.name == "head of the Valdorian Consumer Protection Bureau (VCPB)"  # not "( VCPB )"
+
+
+@pytest.mark.parametrize("body", ["Consumer Protection Bureau", "Energy Authority", "Grain Board"])
+def test_the_last_words_of_a_body_are_no_persons_name(body):
+    [[(_, holder)]] = _holders([f"The deputy director of the Valdorian {body} said prices would rise.\n"])
+    assert (holder.name, holder.kind) == (f"deputy director of the Valdorian {body}", "source")
 
 
 @pytest.mark.parametrize("after, role", [
