@@ -8,9 +8,9 @@ import signal
 import sys
 from pathlib import Path
 
-from stancewatch.tasks.catalog import OutputBusy, StageInputError, WouldDeleteError, atomic_write, output_lock
+from stancewatch.flows.logs import EXPLAINED_FAILURES
+from stancewatch.tasks.catalog import OutputBusy, atomic_write, output_lock
 from stancewatch.tasks.config import PACKAGED_CONFIGS, ConfigError, load_settings
-from stancewatch.tasks.model import ModelLoadError
 from stancewatch.tasks.runs import STAGES
 
 
@@ -207,21 +207,7 @@ def _os_error(exc: OSError) -> str:
     return f"{path}: {exc.strerror or exc}"
 
 
-_EXPLAINED_FAILURES = (ConfigError, OutputBusy, StageInputError, ModelLoadError, WouldDeleteError)
-_EXPECTED_FAILURES = (*_EXPLAINED_FAILURES, OSError, ValueError)
-
-
-class QuietExplainedFailures(logging.Filter):
-    """Prefect logs a failed task or flow run with its traceback; a failure whose message already says what to
-    do (the `error:` line main prints last) keeps Prefect's one-line record without the traceback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], _EXPLAINED_FAILURES):
-            record.exc_info = record.exc_text = None
-        return True
-
-
-_QUIET = QuietExplainedFailures()  # one instance: addFilter adds it once however often main runs
+_EXPECTED_FAILURES = (*EXPLAINED_FAILURES, OSError, ValueError)
 
 
 def _failure(exc: Exception) -> tuple[int, str]:
@@ -238,8 +224,6 @@ def _failure(exc: Exception) -> tuple[int, str]:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    for name in ("prefect.task_runs", "prefect.flow_runs"):
-        logging.getLogger(name).addFilter(_QUIET)
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "evaluate" and not args.raw and (args.rows or args.work):

@@ -1,5 +1,6 @@
 """The whole pipeline: ingest -> clean -> classify -> aggregate, or any consecutive part of it."""
-from __future__ import annotations
+# No `from __future__ import annotations` here: `serve` sends the flow by value to a fresh process, where
+# Prefect must validate its parameters without this module's names, so the annotations must be objects.
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact

@@ -1,13 +1,21 @@
 """One Prefect flow per stage; each reads the previous stage's Parquet, so any can be rerun alone."""
 from __future__ import annotations
 
+import logging
+
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from stancewatch.flows.logs import QuietExplainedFailures
 from stancewatch.tasks import runs
 from stancewatch.tasks.catalog import output_lock
 from stancewatch.tasks.config import Settings, load_settings
+
+# Installed where the flows are defined, so every process that runs them has it: the CLI, and the
+# subprocesses in which `serve` and a work pool run scheduled flow runs.
+for _logger in ("prefect.task_runs", "prefect.flow_runs"):
+    logging.getLogger(_logger).addFilter(QuietExplainedFailures())
 
 
 @task(name="publish stage summary")

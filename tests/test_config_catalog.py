@@ -160,3 +160,29 @@ def test_serve_without_a_server_says_how_to_start_one(monkeypatch, capsys):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     assert main(["serve", "--cron", "0 6 * * *"]) == 1
     assert "prefect server start" in capsys.readouterr().err
+
+
+def _parameters_validated_by(pickled_flow: bytes, parameters: dict) -> dict | str:
+    """The flow's validated parameters, or its error as text (pydantic's errors do not pickle back)."""
+    import cloudpickle
+
+    try:
+        return cloudpickle.loads(pickled_flow).validate_parameters(parameters)
+    except Exception as exc:  # noqa: BLE001 - the test shows what failed
+        return f"{type(exc).__name__}: {exc}"
+
+
+@pytest.mark.slow
+def test_a_served_run_can_validate_the_pipeline_flows_parameters():
+    """`serve` hands the flow to a spawned process by value (cloudpickle), without its module's globals, so
+    the flow's parameter annotations must be objects, not names (a served run once failed on `Settings`)."""
+    import multiprocessing
+
+    import cloudpickle
+
+    from stancewatch.flows.pipeline import pipeline_flow
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        validated = pool.apply(_parameters_validated_by, (cloudpickle.dumps(pipeline_flow), {"start": "classify"}))
+    assert isinstance(validated, dict), validated
+    assert (validated["start"], validated["stop"], validated["settings"]) == ("classify", "aggregate", None)

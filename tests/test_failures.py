@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stancewatch.flows.cli import QuietExplainedFailures, main
+from stancewatch.flows.cli import main
+from stancewatch.flows.logs import QuietExplainedFailures
 from stancewatch.tasks import catalog
 from stancewatch.tasks.catalog import StageInputError, WouldDeleteError, output_lock, read_table
 from stancewatch.tasks.config import ConfigError, load_settings
@@ -438,3 +439,13 @@ def test_prefect_logs_an_explained_failure_without_its_traceback_and_a_bug_with_
     explained, bug = record_of(StageInputError("x does not exist: run the 'clean' stage first")), record_of(KeyError("x"))
     assert quiet.filter(explained) and explained.exc_info is None
     assert quiet.filter(bug) and bug.exc_info is not None
+
+
+def test_the_flow_modules_quiet_prefect_in_any_process_that_runs_them():
+    """A scheduled run (serve, a work pool) imports the flows in its own process, without the CLI's main."""
+    import logging
+
+    import stancewatch.flows.pipeline  # noqa: F401 - the import is what installs the filter
+
+    for name in ("prefect.task_runs", "prefect.flow_runs"):
+        assert any(isinstance(f, QuietExplainedFailures) for f in logging.getLogger(name).filters), name
