@@ -315,6 +315,12 @@ def test_the_last_words_of_a_body_are_no_persons_name(body):
     assert (holder.name, holder.kind) == (f"deputy director of the Valdorian {body}", "source")
 
 
+@pytest.mark.parametrize("company", ["Valdor Mining Corp", "Valdor Brewing Inc", "Valdor Shipping Ltd"])
+def test_a_company_is_an_organisation_not_a_person(company):
+    [[(_, holder)]] = _holders([f"{company} said profits rose.\n"])
+    assert (holder.name, holder.kind) == (company, "organisation")
+
+
 @pytest.mark.parametrize("after, role", [
     (", the Russian president, said", "Russian president"), (", Valdoria's foreign minister, said", "Valdoria's foreign minister"),
     (", a senior adviser, said", "senior adviser"), (", an ally of the president, said", None),
