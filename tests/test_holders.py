@@ -309,7 +309,8 @@ def test_holder_names_and_roles_are_written_as_the_text_writes_them():
     assert bureau.name == "head of the Valdorian Consumer Protection Bureau (VCPB)"  # not "( VCPB )"
 
 
-@pytest.mark.parametrize("body", ["Consumer Protection Bureau", "Energy Authority", "Grain Board"])
+@pytest.mark.parametrize("body", ["Consumer Protection Bureau", "Energy Authority", "Grain Board", "Stock Exchange",
+                                  "Pension Fund"])
 def test_the_last_words_of_a_body_are_no_persons_name(body):
     [[(_, holder)]] = _holders([f"The deputy director of the Valdorian {body} said prices would rise.\n"])
     assert (holder.name, holder.kind) == (f"deputy director of the Valdorian {body}", "source")
