@@ -875,8 +875,8 @@ class HolderResolver:
             return holder
         if mention.kind == "known name":
             return None
-        words = re.sub(r"(?<=\w)(['’]s)\b", r" \1", mention.text).split()
-        owner = [i for i, w in enumerate(words) if w in ("'s", "’s")]  # "Ruritania's Anna Berg": the owner is no name
+        words = mention.text.split()
+        owner = [i for i, w in enumerate(words) if _without_possessive(w) != w]  # "Ruritania's Anna Berg": no name
         if owner and owner[-1] == len(words) - 1:
             return _organisation(mention.text)  # "McDonald's said", "Moody's said"
         words = words[owner[-1] + 1:] if owner else words
