@@ -1,6 +1,6 @@
 """Ingest: turn every file under the raw folder into document rows, setting aside what cannot be read.
 
-Supported: .txt (first non-empty line is the title), .html/.htm (main text via trafilatura),
+Supported: .txt (first non-empty line is the title, unless it is the only one: then it is the text), .html/.htm (main text via trafilatura),
 .json (one article, a list of them, or a list under "articles"/"data"/...), .jsonl/.ndjson, .csv
 and .parquet exports with text/title/date/url/source columns.
 Nothing here executes input: no pickle, no eval, HTML scripts are dropped by the extractor,
@@ -228,6 +228,8 @@ def _read_txt(text: str, path: str, encoding: str) -> list[RawDocument | Reject]
     if first is None:
         return [Reject(path, "empty", "file holds no text")]
     body = "\n".join(lines[first + 1:])
+    if not body.strip():  # an article saved as one line has no title line: it is all text
+        return [RawDocument(path, "txt", encoding, lines[first].strip())]
     return [RawDocument(path, "txt", encoding, body, title=lines[first].strip())]
 
 

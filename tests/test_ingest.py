@@ -32,6 +32,14 @@ def test_txt_first_line_is_title(tmp_path):
     assert rejects.empty
 
 
+def test_a_txt_of_one_line_is_all_text_not_a_title(tmp_path):
+    (tmp_path / "a.txt").write_text(f"\n{ARTICLE}\n\n", encoding="utf-8")
+    docs, rejects = _ingest(tmp_path)
+    assert pd.isna(docs.loc[0, "title"])
+    assert docs.loc[0, "text"] == ARTICLE.strip()
+    assert rejects.empty
+
+
 def test_html_main_text_without_scripts(tmp_path):
     html = ("<html><head><title>Alliance meets</title><script>alert('x')</script></head><body>"
             "<nav>Home | World</nav><article><h1>Alliance meets</h1>"
