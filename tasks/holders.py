@@ -168,6 +168,19 @@ def is_plural_role(word: str) -> bool:
     return word not in roles and singular in roles
 
 
+def _one_person(role: str) -> bool:
+    """'senior U.S. official', 'alliance's secretary general': one unnamed person, whom 'he' or 'she' can
+    continue; not 'officials', 'diplomats' or 'the ministry'."""
+    words = [_without_possessive(w.lower()) for w in role.split()]
+    return any(w in speakers()["roles"] for w in words) and not any(is_plural_role(w) for w in words)
+
+
+def _title_gender(role: str | None) -> str | None:
+    """'m' or 'f' where the title says it ('spokeswoman'), else None."""
+    words = set(re.findall(r"[a-z]+", (role or "").lower()))
+    return next((gender for gender, titles in _GENDERED_TITLES.items() if words & titles), None)
+
+
 def _is_proxy(phrase: str) -> bool:
     """A role that speaks for someone else ("an aide to Clinton", "the chancellor's spokesman")."""
     return bool({_without_possessive(w.lower()) for w in phrase.split()} & speakers()["proxy_roles"])
@@ -472,9 +485,10 @@ def _says_nothing(verb, verbs: dict[str, str]) -> bool:
     what the sentence says is the outlet's."""
     if verb.dep_ == "xcomp" and verb.head.lower_.startswith(("seem", "appear")):
         return True  # "X seemed to think": the outlet's reading of X, not X's words
-    if verb.dep_ == "relcl" and verb.head.dep_ in ("nsubj", "nsubjpass") and \
-            any(c.lower_ in _RELATIVE and c.dep_ == "nsubj" for c in verb.children):
-        return True  # "X, who once said ..., has joined the committee": the sentence tells of X
+    if verb.dep_ == "relcl" and any(c.lower_ in _RELATIVE and c.dep_ == "nsubj" for c in verb.children) and \
+            (verb.head.dep_ in ("nsubj", "nsubjpass") or not any(c.dep_ == "ccomp" for c in verb.children)):
+        return True  # "X, who once said ..., has joined the committee", "the judge ruled against X, who claimed
+        # to be ...": the sentence tells of X; not "a call came from X, who said the bank favoured a cut"
     if _refuses(verb):  # "refused to confirm"
         return any(c.dep_ == "xcomp" and verbs.get(c.lower_, c.lower_) in _NO_COMMENT for c in verb.children)
     if verbs.get(verb.lower_) not in _NO_COMMENT:
@@ -751,6 +765,7 @@ class HolderResolver:
         self.spoke: list[Holder] = []  # the people who spoke, in order
         self.last_media: Holder | None = None
         self.last_source: Holder | None = None  # the unnamed source who spoke last, if nobody named spoke since
+        self.previous_claim: tuple[Holder | None, int] = (None, 0)  # the speaker the sentence before names, and its end
         self.bodies: list[Holder] = []  # the organisations that spoke, in order ("the ministry added" is one)
         self.roles: dict[str, str] = {}
         self.local: list[tuple[int, Person]] = []  # people named in full here whom NER missed
@@ -822,6 +837,12 @@ class HolderResolver:
             if mention.antecedent else None
         if named is not None and agrees(named):
             return named
+        source, said_by = self.previous_claim  # "A spokeswoman said ... She added": the unnamed speaker just
+        # before, unless a person is named in between ("... Snowden's claim that he could not")
+        if source is not None and source.kind == "source" and _one_person(source.name) and \
+                _title_gender(source.name) in (None, wanted) and \
+                not any(said_by <= pos < mention.position for pos, _ in self.mentions):
+            return source
         if self.last_speaker and self.last_speaker.kind == "person":
             if agrees(self.last_speaker):
                 return self.last_speaker
@@ -1005,6 +1026,7 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
                         claims[j] = holder
             unnamed = []
         claims.append(holder)
+        resolver.previous_claim = (holder or (resolver.last_source if i in roles_left else None), sentence.end)
     for i, role in roles_left.items():
         if claims[i] is None:
             claims[i] = unnamed_source(role)

@@ -184,8 +184,8 @@ BODIES_AND_UNNAMED_SOURCES = [
     ("\"Expansion will only raise tension,\" Anton Merkel told reporters.", "Anton Merkel", "person"),
     ("The deal is off, an aide to Merkel said.", "aide to Merkel", "source"),  # speaks for him, is not him
     ("A senior Ruritanian official said the deal is off.", "senior Ruritanian official", "source"),
-    ("He added that nothing would change.", "Anton Merkel", "person"),  # "he" does not name the official
-    ("We will never give in to pressure.", "Anton Merkel", "person"),  # who held the sentence before
+    ("He added that nothing would change.", "senior Ruritanian official", "source"),  # who just spoke, unnamed
+    ("We will never give in to pressure.", "senior Ruritanian official", "source"),  # who held the sentence before
     ("Valdorian officials said the talks would resume.", "Valdorian officials", "source"),  # not the one before
     ("An aide to Merkel, who left office in May, said talks were over.", "aide to Merkel", "source"),
     ("The spokesman said more talks would follow.", "spokesman", "source"),  # not the last to speak, Merkel
@@ -266,6 +266,26 @@ def test_the_diplomat_is_who_just_spoke_not_any_foreign_minister():
                           "The diplomat warned that sanctions would fail.",
                           "The foreign minister replied that the talks would go on.")
     assert [name for name, _ in holders[1:]] == ["Pavel Orlov", "Pavel Orlov", "Anna Berg"]
+
+
+def test_he_or_she_after_an_unnamed_speaker_is_that_speaker():
+    holders = _holders_of("Ambassador Pavel Orlov said the deployments were a provocation.",
+                          "The alliance's deputy secretary general welcomed the spending plans.",
+                          "“This is the leadership we need,” she said.",
+                          "A company spokeswoman said sales had doubled.",
+                          "He added that prices would rise.")  # not her: the man who spoke before
+    assert [name for name, _ in holders[1:]] == ["alliance's deputy secretary general"] * 2 + \
+        ["company spokeswoman", "Pavel Orlov"]
+    named_between = _holders_of("A bank official said the branch would close.",
+                                "The finding lends weight to Peter Novak's claim that he reported the fraud.")
+    assert named_between[1] == ("Peter Novak", "person")  # the person named before the pronoun, not the official
+
+
+def test_a_relative_clause_speaks_for_its_person_only_when_it_reports_words():
+    holders = _holders_of("The judge ruled against Lena Holm, who claimed to be the agency's rightful head.",
+                          "A call for a rate cut came from central bank president Ivo Marek, who said the "
+                          "bank would follow suit.")
+    assert holders == [("Test Wire", "outlet"), ("Ivo Marek", "person")]
 
 
 def test_the_ministry_added_is_the_ministry_that_spoke_last():
