@@ -383,6 +383,9 @@ def _role_words(role: str) -> frozenset[str]:
                               if (country := tables["demonyms"].get(word) or tables["places"].get(word))})
 
 
+_AFTER_HEAD = re.compile(r"\s(?:for|to|at|with|from)\s")  # "an aide to the president": what follows is not the role
+
+
 def role_score(mention: str, role: str | None) -> int:
     """How well a role mention ("the Commission President") fits a person's role: 0 when its head is not in it."""
     if not role:
@@ -391,8 +394,8 @@ def role_score(mention: str, role: str | None) -> int:
     wanted, held = _role_words(mention), _role_words(role)
     if "leader" in wanted and held & tables["leader_roles"] and wanted & held & tables["country_names"]:
         held |= {"leader"}  # "the Ukrainian leader" is Ukraine's president (role_synonyms: "the Kremlin leader" too)
-    heads = wanted & tables["roles"]
-    if not heads or not heads <= held:
+    heads = (_role_words(_AFTER_HEAD.split(mention, 1)[0]) or wanted) & tables["roles"]  # not the congressman
+    if not heads or not heads <= held:  # of "an attorney for the congressman"
         return 0
     return 1 + len(wanted & held)
 

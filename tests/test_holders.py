@@ -281,6 +281,13 @@ def test_he_or_she_after_an_unnamed_speaker_is_that_speaker():
     assert named_between[1] == ("Peter Novak", "person")  # the person named before the pronoun, not the official
 
 
+def test_critics_and_observers_are_unnamed_sources_and_a_role_s_head_comes_before_its_preposition():
+    holders = _holders_of("Critics say the treaty would weaken the alliance.",
+                          "The vote will be held next week, an attorney for the congressman said on Friday.",
+                          "“No decision has been made,” attorney Peter Novak told reporters.")
+    assert holders == [("critics", "source"), ("Peter Novak", "person"), ("Peter Novak", "person")]
+
+
 def test_a_relative_clause_speaks_for_its_person_only_when_it_reports_words():
     holders = _holders_of("The judge ruled against Lena Holm, who claimed to be the agency's rightful head.",
                           "A call for a rate cut came from central bank president Ivo Marek, who said the "
