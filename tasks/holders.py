@@ -788,6 +788,8 @@ class HolderResolver:
     def resolve(self, mention: Mention) -> Holder | None:
         """A holder for a subject mention ("Lavrov", "he", "the foreign minister", "the Kremlin", "Kyiv")."""
         holder = self._named_body(mention) or self._resolve(mention)
+        if holder is not None and holder.kind == "organisation" and holder.name == self.outlet.name:
+            return self.outlet  # "Reuters has seen a copy" in a Reuters story is the outlet's own voice
         if holder is not None and holder.kind == "organisation":
             self.bodies.append(holder)
         return holder

@@ -288,6 +288,14 @@ def test_critics_and_observers_are_unnamed_sources_and_a_role_s_head_comes_befor
     assert holders == [("critics", "source"), ("Peter Novak", "person"), ("Peter Novak", "person")]
 
 
+def test_the_outlet_naming_itself_is_its_own_voice():
+    article = "Daily Planet reported on Monday that the memo was genuine.\nThe Guardian reported that it was old.\n"
+    [(_, own), (_, cited)] = _holders([article], outlet="Daily Planet")[0]
+    assert (own.name, own.kind) == ("Daily Planet", "outlet")
+    assert (cited.name, cited.kind) == ("The Guardian", "organisation")
+    assert _holders([article], outlet="Other Wire")[0][0][1].kind == "organisation"  # cited by another outlet
+
+
 def test_a_relative_clause_speaks_for_its_person_only_when_it_reports_words():
     holders = _holders_of("The judge ruled against Lena Holm, who claimed to be the agency's rightful head.",
                           "A call for a rate cut came from central bank president Ivo Marek, who said the "
