@@ -46,7 +46,9 @@ class Decision:
 
 def relevance(sentences: list[str], target: Target, window: int) -> list[Decision]:
     """Which sentences of one article (in order) go to the model for this target, and why."""
-    pattern = target.mention_pattern
+    pattern, required = target.mention_pattern, target.required_pattern
+    if required is not None and not any(required.search(sentence) for sentence in sentences):
+        return [Decision(False, "no_mention")] * len(sentences)  # NATO's expansion, but not Ukraine's bid
     named = [bool(pattern.search(sentence)) for sentence in sentences]
     positions = np.flatnonzero(named)
     decisions = []

@@ -33,6 +33,7 @@ class Target:
     against: str
     entities: tuple[str, ...] = ()  # what stands for the target: demonyms, capitals, leaders, institutions
     voices: tuple[str, ...] = ()  # words in an official's title that make them the target's own voice
+    requires: tuple[str, ...] = ()  # an article must name one of these to concern the target (Ukraine for its bid)
 
     @classmethod
     def adhoc(cls, name: str) -> "Target":
@@ -42,13 +43,14 @@ class Target:
     @property
     def definition_hash(self) -> str:
         """Changes whenever anything that affects this target's stance rows changes."""
-        payload = json.dumps([self.name, sorted(self.aliases), self.favor, self.against, sorted(self.entities)])
+        payload = json.dumps([self.name, sorted(self.aliases), self.favor, self.against, sorted(self.entities)]
+                             + ([sorted(self.requires)] if self.requires else []))  # old hashes stay valid
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def read_hash(self, hypotheses: bool = True) -> str:
         """Hash of what a model reads of this target: its name, and its hypotheses for models that read
-        them. The cache key of the target's probabilities: aliases and entities only choose which sentences
-        are read, so adding one scores only the sentences it brings in."""
+        them. The cache key of the target's probabilities: aliases, entities and requires only choose which
+        sentences are read, so adding one scores only the sentences it brings in."""
         payload = json.dumps([self.name, self.favor, self.against] if hypotheses else [self.name])
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -56,6 +58,12 @@ class Target:
     def mention_pattern(self) -> re.Pattern:
         """Whole-word match of any alias or entity; words written in capitals (NATO, US) match case-sensitively."""
         return _whole_words((*self.aliases, *self.entities))
+
+    @property
+    def required_pattern(self) -> re.Pattern | None:
+        """Whole-word match of the words one of which an article must name (as mention_pattern); None when any
+        article that mentions the target may concern it."""
+        return _whole_words(self.requires) if self.requires else None
 
     @property
     def voice_pattern(self) -> re.Pattern | None:
@@ -222,6 +230,7 @@ class _TargetEntry(_Checked):
     aliases: list[_Words] | None = None
     entities: list[_Words] = []
     voices: list[_Words] = []
+    requires: list[_Words] = []
     hypotheses: _Hypotheses
 
 
@@ -246,7 +255,7 @@ def _targets(path: Path) -> tuple[Target, ...]:
     if twice := next((name for name in names if names.count(name) > 1), None):
         raise ConfigError(f"{path}: target '{twice}' is defined twice")
     return tuple(Target(e.name, tuple(dict.fromkeys([e.name, *(e.aliases or [e.name])])), e.hypotheses.favor,
-                        e.hypotheses.against, tuple(e.entities), tuple(e.voices)) for e in entries)
+                        e.hypotheses.against, tuple(e.entities), tuple(e.voices), tuple(e.requires)) for e in entries)
 
 
 def world_files(config_dir: Path) -> tuple[Path, Path]:

@@ -66,6 +66,14 @@ def test_entities_make_an_article_concern_the_target():
     assert [d.decided_by for d in relevance(sentences, russia, window=1)] == ["mention", "context"]
 
 
+def test_a_target_that_requires_a_word_concerns_only_articles_naming_it():
+    bid = Target("Ukraine NATO membership", ("join NATO",), "f", "a", entities=("membership",), requires=("Ukraine", "Kyiv"))
+    sweden = ["Sweden applied to join NATO.", "Its membership was approved."]
+    assert [d.decided_by for d in relevance(sweden, bid, window=1)] == ["no_mention", "no_mention"]
+    kyiv = ["Kyiv wants to join NATO.", "Its membership is years away."]
+    assert [d.decided_by for d in relevance(kyiv, bid, window=1)] == ["mention", "mention"]
+
+
 def test_rows_for_every_sentence_and_target_with_model_identity(stance_model):
     sentences = _sentences(["NATO stands with its allies.", "The weather was fine."])
     rows, stats = stance_rows(sentences, (NATO, USA), stance_model, window=0)
