@@ -15,7 +15,8 @@ ABBREVIATIONS = {
     "sept", "oct", "nov", "dec", "approx", "dept", "est", "fig", "mt", "ft", "e.g", "i.e", "u.s", "u.k",
     "u.n", "e.u", "d.c", "a.m", "p.m", "u.s.a",
 }
-# Words that start a new sentence even after an abbreviation such as "U.S."
+_TITLES = {"mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt"}  # a name follows
+# Words that start a new sentence even after an abbreviation such as "U.S." (never after a title: "Mr. A. Roe")
 _SENTENCE_STARTERS = {"The", "He", "She", "It", "They", "We", "I", "But", "In", "On", "This", "That", "A", "An",
                       "His", "Her", "Their", "Its", "However", "Meanwhile", "And", "As", "At", "For"}
 OPENING_QUOTES = "«“„\""
@@ -57,12 +58,13 @@ def ends_with_abbreviation(text: str, dot_index: int) -> bool:
     if not word:
         return False
     token = word.group(1).lower()
-    return token in ABBREVIATIONS or (len(token) == 1 and token.isalpha() and _after_name(text, word.start()))
+    initials = re.fullmatch(r"(?:[a-z]\.)*[a-z]", token)  # "F", "J.D"
+    return token in ABBREVIATIONS or (initials is not None and _after_name(text, word.start()))
 
 
 def _after_name(text: str, start: int) -> bool:
-    """A single letter is an initial ("John F. Kennedy", "J. K.") after a capitalised word or another
-    initial, or at the start of a sentence; after a lower-case word it ends one ("a post on X.")."""
+    """Initials ("John F. Kennedy", "J. K.", "Vice President J.D. Vance") follow a capitalised word or other
+    initials, or start a sentence; after a lower-case word they end one ("a post on X.", "the U.A.E.")."""
     before = re.search(r"(\S+)\s+$", text[max(0, start - 40):start])
     return before is None or before.group(1)[:1].isupper() or not before.group(1)[:1].isalpha()
 
@@ -86,7 +88,8 @@ def split_sentences(text: str) -> list[Span]:
             if match.group(0).startswith(".") and len(match.group(0)) == 1 and \
                     ends_with_abbreviation(text, para.start + match.start()):
                 next_word = re.match(r"[\w']+", rest)
-                if not next_word or next_word.group(0) not in _SENTENCE_STARTERS:
+                title = re.search(r"(\w+)\.$", text[:para.start + match.start() + 1]).group(1).lower() in _TITLES
+                if title or not next_word or next_word.group(0) not in _SENTENCE_STARTERS:
                     continue
             spans.append(Span(start, end))
             start = end + (len(text[end:para.end]) - len(rest))

@@ -90,6 +90,13 @@ def test_cleaning_never_raises_on_arbitrary_text(text, title):
         assert doc.text[span.start:span.end].strip()
 
 
+def test_dotted_initials_after_a_capitalised_word_and_titles_never_end_a_sentence():
+    text = ("TRENTON, N.J. (AP) - Vice President J.D. Vance spoke. We met Mr. A. Roe. He moved to the U.A.E. "
+            "Officials said so.")
+    assert _sentences(text) == ["TRENTON, N.J. (AP) - Vice President J.D. Vance spoke.", "We met Mr. A. Roe.",
+                                "He moved to the U.A.E.", "Officials said so."]
+
+
 def test_a_single_letter_after_a_lower_case_word_ends_a_sentence_but_an_initial_does_not():
     text = "She wrote in a post on X. Targets included the grid. John F. Kennedy spoke."
     assert _sentences(text) == ["She wrote in a post on X.", "Targets included the grid.", "John F. Kennedy spoke."]
