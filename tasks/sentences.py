@@ -13,9 +13,11 @@ ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt", "st", "jr", "sr",
     "no", "vs", "etc", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
     "sept", "oct", "nov", "dec", "approx", "dept", "est", "fig", "mt", "ft", "e.g", "i.e", "u.s", "u.k",
-    "u.n", "e.u", "d.c", "a.m", "p.m", "u.s.a",
+    "u.n", "e.u", "d.c", "a.m", "p.m", "u.s.a", "maj", "adm", "brig", "cmdr", "cpl", "pvt", "rev", "hon", "amb",
+    "pres", "dep", "supt", "insp", "atty", "fr",
 }
-_TITLES = {"mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt"}  # a name follows
+_TITLES = {"mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt", "maj", "adm", "brig",
+           "cmdr", "cpl", "pvt", "rev", "hon", "amb", "pres", "dep", "supt", "insp", "atty", "fr"}  # a name follows
 # Words that start a new sentence even after an abbreviation such as "U.S." (never after a title: "Mr. A. Roe")
 _SENTENCE_STARTERS = {"The", "He", "She", "It", "They", "We", "I", "But", "In", "On", "This", "That", "A", "An",
                       "His", "Her", "Their", "Its", "However", "Meanwhile", "And", "As", "At", "For"}

@@ -92,9 +92,10 @@ def test_cleaning_never_raises_on_arbitrary_text(text, title):
 
 def test_dotted_initials_after_a_capitalised_word_and_titles_never_end_a_sentence():
     text = ("TRENTON, N.J. (AP) - Vice President J.D. Vance spoke. We met Mr. A. Roe. He moved to the U.A.E. "
-            "Officials said so.")
+            "Officials said so. Maj. Gen. Ivan Petrov and Adm. Ann Roe agreed.")
     assert _sentences(text) == ["TRENTON, N.J. (AP) - Vice President J.D. Vance spoke.", "We met Mr. A. Roe.",
-                                "He moved to the U.A.E.", "Officials said so."]
+                                "He moved to the U.A.E.", "Officials said so.",
+                                "Maj. Gen. Ivan Petrov and Adm. Ann Roe agreed."]
 
 
 def test_a_single_letter_after_a_lower_case_word_ends_a_sentence_but_an_initial_does_not():
