@@ -9,16 +9,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt", "st", "jr", "sr",
-    "no", "vs", "etc", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec", "approx", "dept", "est", "fig", "mt", "ft", "e.g", "i.e", "u.s", "u.k",
-    "u.n", "e.u", "d.c", "a.m", "p.m", "u.s.a", "maj", "adm", "brig", "cmdr", "cpl", "pvt", "rev", "hon", "amb",
-    "pres", "dep", "supt", "insp", "atty", "fr",
+TITLES = {  # before a name, never at a sentence's end: "Mr. A. Roe", "Maj. Gen. Ivan Petrov"
+    "mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt", "maj", "adm", "brig",
+    "cmdr", "cpl", "pvt", "rev", "hon", "amb", "pres", "dep", "supt", "insp", "atty", "fr",
 }
-_TITLES = {"mr", "mrs", "ms", "dr", "prof", "sen", "rep", "gov", "gen", "col", "lt", "sgt", "capt", "maj", "adm", "brig",
-           "cmdr", "cpl", "pvt", "rev", "hon", "amb", "pres", "dep", "supt", "insp", "atty", "fr"}  # a name follows
-# Words that start a new sentence even after an abbreviation such as "U.S." (never after a title: "Mr. A. Roe")
+ABBREVIATIONS = TITLES | {
+    "st", "jr", "sr", "no", "vs", "etc", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "approx", "dept", "est", "fig", "mt", "ft", "e.g", "i.e", "u.s", "u.k",
+    "u.n", "e.u", "d.c", "a.m", "p.m", "u.s.a",
+}
+# Words that start a new sentence even after an abbreviation such as "U.S." (never after a title)
 _SENTENCE_STARTERS = {"The", "He", "She", "It", "They", "We", "I", "But", "In", "On", "This", "That", "A", "An",
                       "His", "Her", "Their", "Its", "However", "Meanwhile", "And", "As", "At", "For"}
 OPENING_QUOTES = "«“„\""
@@ -55,13 +55,20 @@ def paragraph_spans(text: str) -> list[Span]:
     return spans
 
 
+def _word_before(text: str, dot_index: int) -> tuple[re.Match | None, int]:
+    """The word a full stop ends ("U.S" of "U.S.") and where its window starts; a short window keeps
+    splitting linear in the length of the text."""
+    window = max(0, dot_index - 40)
+    return re.search(r"([A-Za-z][A-Za-z.]*)\.$", text[window:dot_index + 1]), window
+
+
 def ends_with_abbreviation(text: str, dot_index: int) -> bool:
-    word = re.search(r"([A-Za-z][A-Za-z.]*)\.$", text[:dot_index + 1])
+    word, window = _word_before(text, dot_index)
     if not word:
         return False
     token = word.group(1).lower()
     initials = re.fullmatch(r"(?:[a-z]\.)*[a-z]", token)  # "F", "J.D"
-    return token in ABBREVIATIONS or (initials is not None and _after_name(text, word.start()))
+    return token in ABBREVIATIONS or (initials is not None and _after_name(text, window + word.start()))
 
 
 def _after_name(text: str, start: int) -> bool:
@@ -90,7 +97,7 @@ def split_sentences(text: str) -> list[Span]:
             if match.group(0).startswith(".") and len(match.group(0)) == 1 and \
                     ends_with_abbreviation(text, para.start + match.start()):
                 next_word = re.match(r"[\w']+", rest)
-                title = re.search(r"(\w+)\.$", text[:para.start + match.start() + 1]).group(1).lower() in _TITLES
+                title = _word_before(text, para.start + match.start())[0].group(1).lower() in TITLES
                 if title or not next_word or next_word.group(0) not in _SENTENCE_STARTERS:
                     continue
             spans.append(Span(start, end))
