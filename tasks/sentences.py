@@ -20,7 +20,10 @@ ABBREVIATIONS = TITLES | {
 }
 # Words that start a new sentence even after an abbreviation such as "U.S." (never after a title)
 _SENTENCE_STARTERS = {"The", "He", "She", "It", "They", "We", "I", "But", "In", "On", "This", "That", "A", "An",
-                      "His", "Her", "Their", "Its", "However", "Meanwhile", "And", "As", "At", "For"}
+                      "His", "Her", "Their", "Its", "However", "Meanwhile", "And", "As", "At", "For", "After",
+                      "Before", "When", "While", "If", "Although", "Since", "There", "These", "Those", "Some",
+                      "Many", "Most", "Both", "Such", "So", "Yet", "Still", "Also", "Now", "Then", "Earlier",
+                      "Later", "According", "Despite", "Asked", "What", "Why", "How", "Our", "My", "You"}
 OPENING_QUOTES = "«“„\""
 CLOSING_QUOTES = "»”\""
 _PAIRS = {"«": "»", "“": "”", "„": "“", '"': '"'}
@@ -59,7 +62,7 @@ def _word_before(text: str, dot_index: int) -> tuple[re.Match | None, int]:
     """The word a full stop ends ("U.S" of "U.S.") and where its window starts; a short window keeps
     splitting linear in the length of the text."""
     window = max(0, dot_index - 40)
-    return re.search(r"([A-Za-z][A-Za-z.]*)\.$", text[window:dot_index + 1]), window
+    return re.search(r"(?<!\w)([A-Za-z][A-Za-z.]*)\.$", text[window:dot_index + 1]), window  # not "1980s."
 
 
 def ends_with_abbreviation(text: str, dot_index: int) -> bool:

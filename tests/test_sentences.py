@@ -98,6 +98,12 @@ def test_dotted_initials_after_a_capitalised_word_and_titles_never_end_a_sentenc
                                 "Maj. Gen. Ivan Petrov and Adm. Ann Roe agreed."]
 
 
+def test_a_letter_after_digits_is_no_initial():
+    text = "Profits grew to $50m. Analysts were pleased. It began in the 1990s. Now it is over."
+    assert _sentences(text) == ["Profits grew to $50m.", "Analysts were pleased.", "It began in the 1990s.",
+                                "Now it is over."]
+
+
 def test_a_single_letter_after_a_lower_case_word_ends_a_sentence_but_an_initial_does_not():
     text = "She wrote in a post on X. Targets included the grid. John F. Kennedy spoke."
     assert _sentences(text) == ["She wrote in a post on X.", "Targets included the grid.", "John F. Kennedy spoke."]
