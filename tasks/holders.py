@@ -959,9 +959,18 @@ class HolderResolver:
 
     def _ministry(self, mention: Mention) -> Holder:
         """'Ukraine's Foreign Ministry' -> 'Ministry of Foreign Affairs of Ukraine'; without a country in the
-        phrase, the country of the article's people whose role names the same field."""
+        phrase, the country of the article's people whose role names the same field; without a field ("the
+        ministry said"), the ministry of the last person before it whose role names one ("Foreign Ministry
+        spokeswoman Maria Zakharova")."""
+        ministries = speakers()["ministries"]
         words = re.findall(r"[a-z]+", mention.text.lower())
-        field = next((speakers()["ministries"][w] for w in words if w in speakers()["ministries"]), None)
+        field = next((ministries[w] for w in words if w in ministries), None)
+        if field is None and words[-1:] == ["ministry"] and len(words) <= 2:
+            for _, person in reversed([m for m in self.mentions if m[0] < mention.position]):
+                role = re.findall(r"[a-z]+", (self._person(person).role or "").lower())
+                if "ministry" in role:
+                    field = next((ministries[w] for w in role if w in ministries), None)
+                    break
         if field is None:
             return _organisation(mention.text)
         country = mention.country

@@ -303,6 +303,12 @@ def test_a_relative_clause_speaks_for_its_person_only_when_it_reports_words():
     assert holders == [("Test Wire", "outlet"), ("Ivo Marek", "person")]
 
 
+def test_the_ministry_after_a_ministry_s_spokeswoman_is_her_ministry():
+    holders = _holders_of("Estonian Foreign Ministry spokeswoman Vera Lind said the drills were a threat.",
+                          "In a statement, the ministry said the drills were a provocation.")
+    assert holders[1] == ("Ministry of Foreign Affairs of Estonia", "organisation")
+
+
 def test_the_ministry_added_is_the_ministry_that_spoke_last():
     holders = _holders_of("Valdoria's Defence Ministry said on Monday that its troops had crossed the river.",
                           "The Harbour Commission said the port would stay shut.",
