@@ -397,6 +397,9 @@ def role_score(mention: str, role: str | None) -> int:
     heads = (_role_words(_AFTER_HEAD.split(mention, 1)[0]) or wanted) & tables["roles"]  # not the congressman
     if not heads or not heads <= held:  # of "an attorney for the congressman"
         return 0
+    countries = wanted & tables["country_names"], held & tables["country_names"]
+    if all(countries) and not countries[0] & countries[1]:
+        return 0  # "the Kremlin spokesman" is not a Ukrainian ministry's spokesman
     return 1 + len(wanted & held)
 
 

@@ -309,6 +309,12 @@ def test_the_ministry_after_a_ministry_s_spokeswoman_is_her_ministry():
     assert holders[1] == ("Ministry of Foreign Affairs of Estonia", "organisation")
 
 
+def test_a_role_of_one_country_never_names_another_country_s_official():
+    holders = _holders_of("Responding to a question, the Kremlin spokesman noted that nothing had changed.",
+                          "Ukrainian Foreign Ministry spokesman Ivan Tkach said on Monday that Moscow was lying.")
+    assert holders == [("Kremlin spokesman", "source"), ("Ivan Tkach", "person")]
+
+
 def test_the_ministry_added_is_the_ministry_that_spoke_last():
     holders = _holders_of("Valdoria's Defence Ministry said on Monday that its troops had crossed the river.",
                           "The Harbour Commission said the port would stay shut.",
