@@ -1,7 +1,8 @@
 """Classify: the stance of every sentence toward every configured target.
 
 An article concerns a target when it names the target (its aliases) or something that stands for
-it (its entities: demonyms, capitals, leaders, institutions). In such an article every sentence
+it (its entities: demonyms, capitals, leaders, institutions), and one of the words the target
+requires, if it lists any (Ukraine's NATO bid needs Ukraine). In such an article every sentence
 within `classify.window` sentences of a mention goes to the model, so a quote that names nobody,
 or a sentence that says "the alliance" two lines after "NATO", is still read. The other rows are
 NONE without a model call (`decided_by = no_mention`). A sentence in the outlet's own voice takes a
