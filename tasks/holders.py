@@ -190,6 +190,12 @@ def _without_possessive(word: str) -> str:
     return re.sub(r"['’]s$", "", word)
 
 
+def _is_national_government(phrase: str) -> bool:
+    """'the German government', 'Germany's federal government': a country's government, nothing more."""
+    words = [w for w in re.findall(r"[a-z]+", phrase.lower()) if w not in ("the", "s", "federal", "national")]
+    return len(words) == 2 and words[1] == "government"
+
+
 def _organisation(phrase: str) -> "Holder":
     """A body that holds a stance, named as the text writes it ("Russia's Gazprom", "Foreign Ministry")."""
     return Holder(re.sub(r"^the\s+", "", phrase, flags=re.I), None, "organisation")
@@ -643,7 +649,7 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
         country = _country_of(token)
         if country or any(c.dep_ == "poss" or c.lower_ == "the" for c in token.children):  # not "a bank"
             identified = country or any(_pos(t) == "PROPN" for t in _phrase_tokens(token) if t.i != token.i)
-            return Mention(_role_text(token), "institution" if identified else "group", position)
+            return Mention(_role_text(token), "institution" if identified else "group", position, country=country)
     if _pos(token) != "PROPN" and not token.text[:1].isupper():
         return None
     chain = _written(_name_chain(token))
@@ -824,6 +830,8 @@ class HolderResolver:
             return self._group(mention)
         if mention.kind == "institution" and not speaks(mention):
             return None  # "the army continued its advance": the body acts, nobody speaks
+        if mention.kind == "institution" and mention.country and _is_national_government(mention.text):
+            return Holder(f"Government of {mention.country}", None, "organisation")  # as "Berlin said" is
         if mention.kind in ("organisation", "institution"):
             return self._remember_media(_organisation(mention.text))
         return self._remember_media(self._by_name(mention))

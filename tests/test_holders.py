@@ -315,6 +315,17 @@ def test_a_role_of_one_country_never_names_another_country_s_official():
     assert holders == [("Kremlin spokesman", "source"), ("Ivan Tkach", "person")]
 
 
+def test_a_country_s_government_is_one_holder_however_it_is_written():
+    holders = _holders_of("Berlin said on Monday that the talks had failed.",
+                          "The German government said the talks would resume.",
+                          "Germany's federal government said it would wait.",
+                          "The German government's spokesman said nothing had changed.",
+                          "Downing Street said it agreed.")
+    assert [name for name, _ in holders[:3]] == ["Government of Germany"] * 3
+    assert holders[3] == ("German government's spokesman", "source")
+    assert holders[4] == ("Downing Street", "organisation")  # a street is no person
+
+
 def test_the_ministry_added_is_the_ministry_that_spoke_last():
     holders = _holders_of("Valdoria's Defence Ministry said on Monday that its troops had crossed the river.",
                           "The Harbour Commission said the port would stay shut.",
