@@ -190,6 +190,14 @@ def _without_possessive(word: str) -> str:
     return re.sub(r"['’]s$", "", word)
 
 
+_TAKES_THE = re.compile(r"\b(?:United|Republic|Kingdom|States|Islands|Emirates)\b|(?:lands|ines)$")
+
+
+def with_article(country: str) -> str:
+    """'the United States', 'the Netherlands', 'Ukraine': a country as it follows 'Government of'."""
+    return f"the {country}" if _TAKES_THE.search(country) else country
+
+
 def _is_national_government(phrase: str) -> bool:
     """'the German government', 'Germany's federal government': a country's government, nothing more."""
     words = [w for w in re.findall(r"[a-z]+", phrase.lower()) if w not in ("the", "s", "federal", "national")]
@@ -831,7 +839,7 @@ class HolderResolver:
         if mention.kind == "institution" and not speaks(mention):
             return None  # "the army continued its advance": the body acts, nobody speaks
         if mention.kind == "institution" and mention.country and _is_national_government(mention.text):
-            return Holder(f"Government of {mention.country}", None, "organisation")  # as "Berlin said" is
+            return Holder(f"Government of {with_article(mention.country)}", None, "organisation")  # as "Berlin said" is
         if mention.kind in ("organisation", "institution"):
             return self._remember_media(_organisation(mention.text))
         return self._remember_media(self._by_name(mention))
@@ -928,7 +936,7 @@ class HolderResolver:
         if name.lower() in tables["places"]:
             if not speaks(mention):
                 return None  # "Brazil has refused requests": the country acts, no government speaks
-            return Holder(f"Government of {tables['places'][name.lower()]}", None, "organisation")
+            return Holder(f"Government of {with_article(tables['places'][name.lower()])}", None, "organisation")
         if not words or name.lower() in tables["demonyms"] or _CALENDAR.match(name):
             return None
         if not is_person_name(name) and after_role:  # "the Director of National Intelligence Jane Roe"
@@ -994,7 +1002,7 @@ class HolderResolver:
                         next((c for p, c in speakers()["places"].items() if re.search(rf"\b{re.escape(p)}\b", role)), None)
                     if country:
                         break
-        return Holder(f"Ministry of {field}" + (f" of {country}" if country else ""), None, "organisation")
+        return Holder(f"Ministry of {field}" + (f" of {with_article(country)}" if country else ""), None, "organisation")
 
 
 def parse_starts(text: str, sentences: list[Span], quotes: list[Span]) -> dict[int, int]:

@@ -324,6 +324,7 @@ def test_a_country_s_government_is_one_holder_however_it_is_written():
     assert [name for name, _ in holders[:3]] == ["Government of Germany"] * 3
     assert holders[3] == ("German government's spokesman", "source")
     assert holders[4] == ("Downing Street", "organisation")  # a street is no person
+    assert _holders_of("Washington said the talks had failed.")[0][0] == "Government of the United States"
 
 
 def test_the_ministry_added_is_the_ministry_that_spoke_last():
