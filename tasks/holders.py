@@ -430,6 +430,7 @@ class Mention:
     country: str | None = None
     verb: str | None = None  # the reporting verb's lemma or phrase ("hit out"); None for "according to X"
     antecedent: str | None = None  # a pronoun's: the name that is subject earlier in its sentence
+    person: bool = False  # the text treats it as a person ("X, who said"), though NER did not name it
 
 
 _TAG_POS = {"NNP": "PROPN", "NNPS": "PROPN", "NN": "NOUN", "NNS": "NOUN", "PRP": "PRON", "PRP$": "PRON", "WP": "PRON",
@@ -661,9 +662,12 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
     if _pos(token) != "PROPN" and not token.text[:1].isupper():
         return None
     chain = _written(_name_chain(token))
+    who = token.tag_ == "NNP" and any(c.dep_ == "relcl" and any(w.lower_ in ("who", "whom", "whose")
+                                                                 for w in c.children)
+                                      for c in token.children)  # "Peskov, who said": one person, by surname alone
     return Mention(_role_text(token) if _pos(token) == "PROPN" else chain,
                    "organisation" if media else "name" if _pos(token) == "PROPN" else "known name", position,
-                   role=role_before(chain, len(chain)))
+                   role=role_before(chain, len(chain)), person=who)
 
 
 def _is_media(token) -> bool:
@@ -927,7 +931,7 @@ class HolderResolver:
         words = words[owner[-1] + 1:] if owner else words
         after_role = [i for i, w in enumerate(words) if is_role_word(w.lower())]
         words = words[after_role[-1] + 1:] if after_role else words
-        titled = False
+        titled = mention.person
         while words and (words[0].lower() in _DETERMINERS or _HONORIFIC.match(words[0] + " ")):
             titled = titled or words[0].lower() not in _DETERMINERS
             words = words[1:]  # "the", "Ms", "Mr."

@@ -327,6 +327,15 @@ def test_a_country_s_government_is_one_holder_however_it_is_written():
     assert _holders_of("Washington said the talks had failed.")[0][0] == "Government of the United States"
 
 
+def test_a_surname_with_who_is_a_person_and_his_pronoun_follows():
+    holders = _holders_of("The remarks were echoed by Orlov, who said the West was to blame.",
+                          "“We will wait,” he added.",
+                          "Acme said it would appeal.",
+                          "Democrats, who hold a minority, said they would vote no.")
+    assert holders[:3] == [("Orlov", "person"), ("Orlov", "person"), ("Acme", "organisation")]
+    assert holders[3][1] != "person"  # many people, not one
+
+
 def test_the_ministry_added_is_the_ministry_that_spoke_last():
     holders = _holders_of("Valdoria's Defence Ministry said on Monday that its troops had crossed the river.",
                           "The Harbour Commission said the port would stay shut.",
