@@ -92,7 +92,8 @@ def scores(gold: list[str], predicted: list[str]) -> dict:
 
 def predict(frame: pd.DataFrame, targets: dict[str, Target], model, gate: bool = True) -> list[str]:
     """Labels for each (text, target) row, each text on its own: with `gate`, a text that names neither the
-    target nor one of its entities is NONE, as classify decides for an article that never mentions it."""
+    target nor one of its entities (or none of the words it requires) is NONE, as classify decides for an
+    article that never mentions it."""
     predictions = ["NONE"] * len(frame)
     for name, target in targets.items():
         rows = [i for i, t in enumerate(frame["target"]) if t == name]
