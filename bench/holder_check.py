@@ -10,8 +10,9 @@ restates realnews_dev's labelling rules (README "Who holds the stance"), without
 output; `OUTLET` is the article's own voice, `UNNAMED` an unnamed source, a trailing ` ?` a row they
 were unsure of (left out, as are titles). `holders_dev` was read to find rule fixes; `holders_heldout`
 was only scored. A change of sentence splitting that merges or splits a labelled sentence shifts the
-ids after it: renumber the file then (git log of the files shows how it was done). Scores: exact (holder names equal as `stancewatch evaluate` compares them; the
-outlet's voice and unnamed sources by kind) and lenient (a name word in common).
+ids after it: renumber the file then (git log of the files shows how it was done). Scores: exact
+(holder names equal as `stancewatch evaluate` compares them; the outlet's voice and unnamed sources by
+kind) and lenient (a name word in common).
 """
 from __future__ import annotations
 

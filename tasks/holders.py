@@ -22,7 +22,7 @@ import yaml
 from stancewatch.tasks.clean import CALENDAR_WORD as _CALENDAR
 from stancewatch.tasks.config import PACKAGED_CONFIGS
 from stancewatch.tasks.outlets import canonical_outlet, is_known_outlet
-from stancewatch.tasks.sentences import Span, ends_with_abbreviation, overlaps
+from stancewatch.tasks.sentences import Span, abbreviation_before, overlaps
 
 SPEAKERS_FILE = PACKAGED_CONFIGS / "speakers.yaml"  # config.use_world_files points it at a config folder's
 PRONOUNS = {"he", "she", "him", "her"}
@@ -175,10 +175,10 @@ def _one_person(role: str) -> bool:
     return any(w in speakers()["roles"] for w in words) and not any(is_plural_role(w) for w in words)
 
 
-def _title_gender(role: str | None) -> str | None:
-    """'m' or 'f' where the title says it ('spokeswoman'), else None."""
+def _title_genders(role: str | None) -> list[str]:
+    """The genders a title says ('spokeswoman': ['f']), in _GENDERED_TITLES order; [] for most titles."""
     words = set(re.findall(r"[a-z]+", (role or "").lower()))
-    return next((gender for gender, titles in _GENDERED_TITLES.items() if words & titles), None)
+    return [gender for gender, titles in _GENDERED_TITLES.items() if words & titles]
 
 
 def _is_proxy(phrase: str) -> bool:
@@ -215,7 +215,7 @@ def role_before(text: str, start: int) -> str | None:
     if not match:
         return None
     role = match.group("role").strip(" ,")
-    ends = [m.end() for m in re.finditer(r"\.\s+", role) if not ends_with_abbreviation(role, m.start())]
+    ends = [m.end() for m in re.finditer(r"\.\s+", role) if abbreviation_before(role, m.start()) is None]
     role = role[ends[-1]:] if ends else role  # not "Queen Elizabeth. London's mayor"; "Microsoft Corp. President" stays
     role = re.sub(r"^(?:(?:the|of|for|and|on)\s+)+", "", role)
     return role or None
@@ -868,7 +868,7 @@ class HolderResolver:
         source, said_by = self.previous_claim  # "A spokeswoman said ... She added": the unnamed speaker just
         # before, unless a person is named in between ("... Snowden's claim that he could not")
         if source is not None and source.kind == "source" and _one_person(source.name) and \
-                _title_gender(source.name) in (None, wanted) and \
+                _title_genders(source.name)[:1] in ([], [wanted]) and \
                 not any(said_by <= pos < mention.position for pos, _ in self.mentions):
             return source
         if self.last_speaker and self.last_speaker.kind == "person":
@@ -900,10 +900,8 @@ class HolderResolver:
                 honorific = _HONORIFIC.search(self.text[max(0, start - 8):start]) if start is not None else None
                 if honorific:
                     votes[name]["m" if honorific.group("m") else "f"] += 1
-            title = self.roles.get(name) or self.titles.get(name) or ""  # this article's, not the corpus's
-            title_words = set(re.findall(r"[a-z]+", title.lower()))
-            for gender, words in _GENDERED_TITLES.items():
-                votes[name][gender] += bool(title_words & words)
+            for gender in _title_genders(self.roles.get(name) or self.titles.get(name)):  # this article's title
+                votes[name][gender] += 1
         return {name: "m" if count["m"] > count["f"] else "f" for name, count in votes.items() if count["m"] != count["f"]}
 
     @staticmethod

@@ -65,13 +65,15 @@ def _word_before(text: str, dot_index: int) -> tuple[re.Match | None, int]:
     return re.search(r"(?<!\w)([A-Za-z][A-Za-z.]*)\.$", text[window:dot_index + 1]), window  # not "1980s."
 
 
-def ends_with_abbreviation(text: str, dot_index: int) -> bool:
+def abbreviation_before(text: str, dot_index: int) -> str | None:
+    """The abbreviation or initials this full stop ends ("u.s", "mr", "j.d"), lower-cased; None at a word."""
     word, window = _word_before(text, dot_index)
     if not word:
-        return False
+        return None
     token = word.group(1).lower()
     initials = re.fullmatch(r"(?:[a-z]\.)*[a-z]", token)  # "F", "J.D"
-    return token in ABBREVIATIONS or (initials is not None and _after_name(text, window + word.start()))
+    return token if token in ABBREVIATIONS or (initials is not None and _after_name(text, window + word.start())) \
+        else None
 
 
 def _after_name(text: str, start: int) -> bool:
@@ -97,11 +99,11 @@ def split_sentences(text: str) -> list[Span]:
                 continue
             if match.group(0)[-1] in CLOSING_QUOTES and _REPORTING_TAIL.match(rest):
                 continue  # “...?” Lavrov added. — the reporting clause belongs to the quote
-            if match.group(0).startswith(".") and len(match.group(0)) == 1 and \
-                    ends_with_abbreviation(text, para.start + match.start()):
+            abbreviation = abbreviation_before(text, para.start + match.start()) \
+                if match.group(0).startswith(".") and len(match.group(0)) == 1 else None
+            if abbreviation is not None:
                 next_word = re.match(r"[\w']+", rest)
-                title = _word_before(text, para.start + match.start())[0].group(1).lower() in TITLES
-                if title or not next_word or next_word.group(0) not in _SENTENCE_STARTERS:
+                if abbreviation in TITLES or not next_word or next_word.group(0) not in _SENTENCE_STARTERS:
                     continue
             spans.append(Span(start, end))
             start = end + (len(text[end:para.end]) - len(rest))
