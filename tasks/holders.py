@@ -78,7 +78,7 @@ def speakers() -> dict:
     return {**data, "places": places, "demonyms": demonyms, "verbs": set(data["reporting_verbs"]),
             "reporting_phrases": {phrase.lower() for phrase in data["reporting_phrases"]},
             "preferred_names": preferred,
-            "government_verbs": set(data["government_verbs"]),
+            "government_verbs": set(data["government_verbs"]), "belief_verbs": set(data["belief_verbs"]),
             "roles": set(data["role_heads"]), "not_in_names": set(data["not_in_names"]),
             "leader_roles": set(data["leader_roles"]), "country_names": {c.lower() for c in data["countries"]},
             "institutions": set(data["institution_heads"]), "proxy_roles": set(data["proxy_roles"])}
@@ -150,7 +150,8 @@ def speaks(mention: "Mention") -> bool:
     """Whether the subject of this verb says something ("Kyiv says", "officials warned", "according to the
     army") rather than acts ("Russia continues", "ministers agreed on", "the army advanced")."""
     tables = speakers()
-    return mention.verb is None or mention.verb in tables["government_verbs"] or mention.verb in tables["reporting_phrases"]
+    return mention.verb is None or mention.verb in tables["government_verbs"] or \
+        mention.verb in tables["reporting_phrases"] or (mention.verb in tables["belief_verbs"] and mention.believes)
 
 
 def is_role_word(word: str) -> bool:
@@ -161,9 +162,10 @@ def is_role_word(word: str) -> bool:
 
 
 def is_plural_role(word: str) -> bool:
-    """'officials', 'deputies', 'spokesmen': a group of people the text does not name."""
+    """'officials', 'deputies', 'spokesmen', 'witnesses': a group of people the text does not name."""
     roles = speakers()["roles"]
     singular = (word[:-3] + "y" if word.endswith("ies") else word[:-3] + "man" if word.endswith("men")
+                else word[:-2] if word.endswith(("sses", "shes", "ches", "xes"))
                 else word[:-1] if word.endswith("s") else None)
     return word not in roles and singular in roles
 
@@ -429,6 +431,8 @@ class Mention:
     role: str | None = None
     country: str | None = None
     verb: str | None = None  # the reporting verb's lemma or phrase ("hit out"); None for "according to X"
+    believes: bool = False  # the verb has a clause of what is believed ("believe that ..."), and is no relative
+    # clause ("voters both candidates hope to win over")
     antecedent: str | None = None  # a pronoun's: the name that is subject earlier in its sentence
     person: bool = False  # the text treats it as a person ("X, who said"), though NER did not name it
 
@@ -479,11 +483,14 @@ def _subject(verb):
         quoted = next((c for c in verb.head.head.children if c.dep_ in ("nsubjpass", "dobj")), None)
         if quoted is not None:  # "X was quoted as saying", "Y cited X as saying"; not "Y portrayed X as wanting"
             return quoted
+    passive = next((c for c in verb.head.children if c.dep_ == "nsubjpass"), None) if verb.dep_ == "xcomp" else None
+    if passive is not None:
+        return passive  # "Kerry is set to announce", "Bush is expected to say"
     if (verb.dep_ in ("conj", "xcomp") or (verb.dep_ == "advcl" and verb.tag_ == "VBG")) and \
             _pos(verb.head) in ("VERB", "AUX"):
         return _subject(verb.head)  # "X said ... and added", "X wants to stress", "X objected, saying ..."
-    if verb.dep_ == "ROOT":
-        return _phrase_before(verb)
+    if verb.dep_ == "ROOT" and not any(c.dep_ in ("nsubjpass", "auxpass") for c in children):
+        return _phrase_before(verb)  # not "..., the House would be expected to follow"
     return None
 
 
@@ -634,6 +641,8 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
     position = offset + token.idx
     if lower in PRONOUNS:
         return Mention(lower, "pronoun", position, antecedent=_subject_before(token, quoted))
+    if _counted_people(token):
+        return Mention(_role_text(token), "group", position)
     if _pos(token) in ("PRON", "NUM", "ADJ") or token.is_punct or _CALENDAR.match(token.text):
         return None
     media = _is_media(token)
@@ -647,6 +656,9 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
         return Mention(_role_text(token), "ministry", position, country=_country_of(token))
     hyphenated = _hyphenated_tokens(token)
     determined = any(c.dep_ in ("det", "poss") for t in hyphenated for c in t.children)
+    if _pos(token) == "PROPN" and is_plural_role(lower) and len(_name_chain(token)) > 1 and token.text.istitle() \
+            and any(c.lower_ == "the" for c in token.children):
+        return Mention(_role_text(token), "organisation", position)  # "the United Auto Workers said"
     if any(is_role_word(t.lower_) for t in hyphenated) and (determined or _pos(token) == "NOUN"):
         text = _role_text(token)
         if hyphenated[0].i < token.left_edge.i:  # the parser made "the vice" a subject of its own
@@ -668,6 +680,22 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
     return Mention(_role_text(token) if _pos(token) == "PROPN" else chain,
                    "organisation" if media else "name" if _pos(token) == "PROPN" else "known name", position,
                    role=role_before(chain, len(chain)), person=who)
+
+
+_QUANTIFIERS = {"some", "many", "most", "several", "few", "numerous", "other", "others", "half", "majority",
+                "minority", "thousands", "hundreds", "dozens", "scores", "millions"}
+
+
+def _counted_people(token) -> bool:
+    """People the text counts but does not name: a quantity as the subject itself ("others say", "many
+    believe"), or of people ("a majority of Americans say", "thousands of protesters demanded"), or a
+    people's plural name it counts ("many Poles said", "some Senate Democrats said"); not "most of the
+    funding", "some ancient texts"."""
+    if token.lower_ in _QUANTIFIERS and token.tag_ in ("DT", "JJ", "JJS", "NN", "NNS"):
+        counted = [p for c in token.children if c.dep_ == "prep" and c.lower_ == "of" for p in c.children
+                   if p.dep_ == "pobj"]
+        return all(p.tag_ == "NNPS" or is_plural_role(p.lower_) for p in counted)
+    return token.tag_ == "NNPS" and any(c.dep_ in ("det", "amod") and c.lower_ in _QUANTIFIERS for c in token.children)
 
 
 def _is_media(token) -> bool:
@@ -698,8 +726,12 @@ def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention
         if speaker is None or _in_quotes(speaker, quoted) or any(c.lower_ == "neither" for c in speaker.children):
             continue  # "Neither X nor Y explained the delay": nobody said anything
         mention = mention_of(speaker, offset, quoted)
+        if mention is not None and token.dep_ == "relcl" and mention.kind == "role" and \
+                re.match(r"an?\s", mention.text, re.I):
+            continue  # "a leader that believes it can win" describes someone; nobody is quoted
         if mention is not None:
             mention.verb = phrase or verbs.get(token.lower_)
+            mention.believes = token.dep_ != "relcl" and any(c.dep_ == "ccomp" for c in token.children)
             candidates.append((_is_media(speaker), _depth(token), token.i, mention))
     return min(candidates, key=lambda c: c[:3])[3] if candidates else None
 
@@ -1081,8 +1113,8 @@ def source_name(role: str) -> str:
     words = role.split() or [role]
     while len(words) > 1 and words[0].lower() in _SOURCE_OPENERS:
         words = words[1:]
-    if is_role_word(words[0].lower()):
-        words[0] = words[0].lower()  # "Analysts said" at a sentence start
+    if is_role_word(words[0].lower()) or words[0].lower() in _QUANTIFIERS:
+        words[0] = words[0].lower()  # "Analysts said", "Others say" at a sentence start
     return " ".join(words)
 
 

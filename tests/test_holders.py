@@ -398,3 +398,31 @@ def test_a_company_is_an_organisation_not_a_person(company):
 ])
 def test_a_title_after_a_name_is_its_own_not_one_it_relates_to(after, role):
     assert role_after("Ivan Petrov" + after, len("Ivan Petrov")) == role
+
+
+@pytest.mark.parametrize("sentence, holder", [
+    ("Residents said the shelling went on all night.", ("residents", "source")),
+    ("The whistleblower told the agency his name had been leaked.", ("whistleblower", "source")),
+    ("Witnesses said the convoy turned back.", ("witnesses", "source")),
+    ("Others say the talks will fail.", ("others", "source")),
+    ("Thousands of protesters demanded new elections.", ("thousands of protesters", "source")),
+    ("A majority of Valdorians say the economy will improve.", ("majority of Valdorians", "source")),
+    ("Many Valdorians said they were tired of the war.", ("Valdorians", "source")),
+    ("The United Dock Workers said the strike would go on.", ("United Dock Workers", "organisation")),
+    ("Some ancient texts, the professor said, describe the route.", ("professor", "source")),
+])
+def test_people_the_text_does_not_name_are_an_unnamed_source_not_the_outlet(sentence, holder):
+    assert _holders_of(sentence) == [holder]
+
+
+def test_a_belief_is_a_claim_only_with_a_clause_of_what_is_believed():
+    assert _holders_of("Some experts believe that the sanctions will fail.", "The army had hoped to advance by May.",
+                       "Norway hopes the alliance will act.") == \
+        [("experts", "source"), ("Test Wire", "outlet"), ("Government of Norway", "organisation")]
+
+
+def test_a_description_or_a_passive_is_no_claim_of_its_subject():
+    assert _holders_of("Ivan Petrov leads the party.", "This is a party and a leader that believes it can win.",
+                       "If the talks stall, the House would be expected to follow suit.",
+                       "Senator Ann Roe is set to announce a bill on Tuesday.") == \
+        [("Test Wire", "outlet"), ("Test Wire", "outlet"), ("Test Wire", "outlet"), ("Ann Roe", "person")]
