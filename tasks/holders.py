@@ -425,7 +425,7 @@ def role_score(mention: str, role: str | None) -> int:
 class Mention:
     """The subject of a reporting verb as written: its words, its syntactic kind, its sentence position."""
     text: str
-    kind: str  # pronoun | role | group (plural roles, unnamed bodies) | name | known name (only if the index
+    kind: str  # pronoun | plural pronoun | role | group (plural roles, unnamed bodies) | name | known name (only if the index
     # knows it) | ministry | organisation | institution (a body a country or a name identifies)
     position: int
     role: str | None = None
@@ -641,6 +641,8 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
     position = offset + token.idx
     if lower in PRONOUNS:
         return Mention(lower, "pronoun", position, antecedent=_subject_before(token, quoted))
+    if lower == "they":
+        return Mention(lower, "plural pronoun", position)
     if _counted_people(token):
         return Mention(_role_text(token), "group", position)
     if _pos(token) in ("PRON", "NUM", "ADJ") or token.is_punct or _CALENDAR.match(token.text):
@@ -729,6 +731,8 @@ def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention
         if mention is not None and token.dep_ == "relcl" and mention.kind == "role" and \
                 re.match(r"an?\s", mention.text, re.I):
             continue  # "a leader that believes it can win" describes someone; nobody is quoted
+        if mention is not None and mention.kind == "plural pronoun" and any(a.lower_ in verbs for a in token.ancestors):
+            continue  # "the countries said they want": 'they' is whoever said it
         if mention is not None:
             mention.verb = phrase or verbs.get(token.lower_)
             mention.believes = token.dep_ != "relcl" and any(c.dep_ == "ccomp" for c in token.children)
@@ -852,13 +856,15 @@ class HolderResolver:
         article ("Russia's Defence Ministry said ... The ministry added"), not a nameless 'ministry'; only
         when it speaks ("the army continued its advance" is no claim of the army that spoke before)."""
         words = mention.text.lower().split()
-        if mention.kind == "pronoun" or len(words) != 2 or words[0] != "the" or not speaks(mention):
+        if mention.kind in ("pronoun", "plural pronoun") or len(words) != 2 or words[0] != "the" or not speaks(mention):
             return None
         return next((body for body in reversed(self.bodies) if words[1] in body.name.lower().split()), None)
 
     def _resolve(self, mention: Mention) -> Holder | None:
         if mention.kind == "pronoun":
             return self._by_pronoun(mention)
+        if mention.kind == "plural pronoun":
+            return self._by_plural_pronoun(mention)
         if mention.kind == "role":
             if _is_proxy(mention.text) and self.index.people_in(mention.text.split(",")[0]):
                 return self._group(mention)  # "an aide to Clinton", "Putin's spokesman": not Clinton, not Putin
@@ -911,6 +917,15 @@ class HolderResolver:
         before = [self._person(p) for pos, p in self.mentions if pos < mention.position]
         same = [h for h in before if agrees(h)]
         return same[-1] if same else before[-1] if before else None
+
+    def _by_plural_pronoun(self, mention: Mention) -> Holder | None:
+        """'They added': the group or body the sentence before quotes ("Russian officials said ... They
+        added"), unless a person is named in between; else nobody, as 'they' may be anyone named before."""
+        source, said_by = self.previous_claim
+        if source is not None and source.kind in ("source", "organisation") and \
+                not any(said_by <= pos < mention.position for pos, _ in self.mentions):
+            return source
+        return None
 
     @property
     def genders(self) -> dict[str, str]:

@@ -426,3 +426,14 @@ def test_a_description_or_a_passive_is_no_claim_of_its_subject():
                        "If the talks stall, the House would be expected to follow suit.",
                        "Senator Ann Roe is set to announce a bill on Tuesday.") == \
         [("Test Wire", "outlet"), ("Test Wire", "outlet"), ("Test Wire", "outlet"), ("Ann Roe", "person")]
+
+
+def test_they_is_the_group_or_body_just_quoted_and_nobody_else():
+    assert _holders_of("Russian officials said the talks had failed.", "They added that the army would respond.") == \
+        [("Russian officials", "source")] * 2
+    assert _holders_of("The ministry said the talks had failed.", "They added that the army would respond.") == \
+        [("ministry", "organisation")] * 2
+    assert _holders_of("Protesters gathered outside parliament.", "They said the vote was rigged.") == \
+        [("Test Wire", "outlet")] * 2
+    assert _holders_of("Analysts warned that the plan would fail.", "Foreign Minister Anna Berg met them.",
+                       "They said the talks went well.")[2] == ("Test Wire", "outlet")
