@@ -230,7 +230,8 @@ _LINKS = r"(?:of|to|for|after|before|with|against|than|under|at|by|from|the|a|an
 def _role_after_pattern() -> re.Pattern:
     heads = "|".join(sorted(map(re.escape, speakers()["roles"]), key=len, reverse=True))
     return re.compile(  # "the Russian president", "Russia's foreign minister", "a senior adviser"; no other possessive
-        rf"^,[ \t]+(?P<role>(?:the|a|an|[A-Z][\w.-]*['’]s)[ \t]+(?:(?!{_LINKS}\b)[\w.-]+[ \t]+){{0,5}}?(?:{heads}))[ \t]*,",
+        rf"^,[ \t]+(?P<role>(?:the|a|an|[A-Z][\w.-]*['’]s)[ \t]+(?:(?!{_LINKS}\b)[\w.-]+[ \t]+){{0,5}}?(?:{heads})"
+        r"(?:[ \t]+(?:of|at|in)[ \t]+[^,;()]{1,60}?)?)[ \t]*,",  # "a resident of Kharkiv", "an analyst at X"
         re.I)  # not "an ally of the president", "an adviser to the prime minister": that role is someone else's
 
 

@@ -394,7 +394,8 @@ def test_a_company_is_an_organisation_not_a_person(company):
     (", the Russian president, said", "Russian president"), (", Valdoria's foreign minister, said", "Valdoria's foreign minister"),
     (", a senior adviser, said", "senior adviser"), (", an ally of the president, said", None),
     (", a senior adviser to the prime minister, said", None), (", the president's envoy, said", None),
-    (", who met the president, said", None),
+    (", who met the president, said", None), (", an analyst at Valdor Capital, said", "analyst at Valdor Capital"),
+    (", the president of Valdoria, said", "president of Valdoria"),
 ])
 def test_a_title_after_a_name_is_its_own_not_one_it_relates_to(after, role):
     assert role_after("Ivan Petrov" + after, len("Ivan Petrov")) == role
@@ -437,3 +438,9 @@ def test_they_is_the_group_or_body_just_quoted_and_nobody_else():
         [("Test Wire", "outlet")] * 2
     assert _holders_of("Analysts warned that the plan would fail.", "Foreign Minister Anna Berg met them.",
                        "They said the talks went well.")[2] == ("Test Wire", "outlet")
+
+
+def test_a_role_mention_finds_whom_a_title_with_its_place_of_work_describes():
+    holders = _holders_of("John Marsh, an analyst at Valdor Capital, said the sanctions would bite.",
+                          "Finance Minister Anna Berg disagreed.", "The analyst added that prices would rise.")
+    assert holders[2] == ("John Marsh", "person")
