@@ -79,6 +79,7 @@ def speakers() -> dict:
             "reporting_phrases": {phrase.lower() for phrase in data["reporting_phrases"]},
             "preferred_names": preferred,
             "government_verbs": set(data["government_verbs"]), "belief_verbs": set(data["belief_verbs"]),
+            "clause_verbs": set(data["clause_verbs"]),
             "roles": set(data["role_heads"]), "not_in_names": set(data["not_in_names"]),
             "leader_roles": set(data["leader_roles"]), "country_names": {c.lower() for c in data["countries"]},
             "institutions": set(data["institution_heads"]), "proxy_roles": set(data["proxy_roles"])}
@@ -151,7 +152,8 @@ def speaks(mention: "Mention") -> bool:
     army") rather than acts ("Russia continues", "ministers agreed on", "the army advanced")."""
     tables = speakers()
     return mention.verb is None or mention.verb in tables["government_verbs"] or \
-        mention.verb in tables["reporting_phrases"] or (mention.verb in tables["belief_verbs"] and mention.believes)
+        mention.verb in tables["reporting_phrases"] or mention.verb in tables["clause_verbs"] or \
+        (mention.verb in tables["belief_verbs"] and mention.believes)
 
 
 def is_role_word(word: str) -> bool:
@@ -685,6 +687,7 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
                    role=role_before(chain, len(chain)), person=who)
 
 
+_ANY_BODY = {"organization", "organisation", "group"}  # "the organization said": the body that spoke last
 _QUANTIFIERS = {"some", "many", "most", "several", "few", "numerous", "other", "others", "half", "majority",
                 "minority", "thousands", "hundreds", "dozens", "scores", "millions"}
 
@@ -737,12 +740,20 @@ def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention
         if mention is not None:
             mention.verb = phrase or verbs.get(token.lower_)
             mention.believes = token.dep_ != "relcl" and any(c.dep_ == "ccomp" for c in token.children)
+            if mention.verb in speakers()["clause_verbs"] and not _that_clause(token):
+                continue  # "Putin has ruled Russia since 2000", "Fong finds himself attacked" report no claim
             candidates.append((_is_media(speaker), _depth(token), token.i, mention))
     return min(candidates, key=lambda c: c[:3])[3] if candidates else None
 
 
+def _that_clause(verb) -> bool:
+    """The verb says what is claimed in a that-clause: "the court ruled that ...", "found that ..."."""
+    return verb.dep_ != "relcl" and any(c.dep_ == "ccomp" and any(m.dep_ == "mark" and m.lower_ == "that"
+                                                                  for m in c.children) for c in verb.children)
+
+
 _IRREGULAR = {"said": "say", "told": "tell", "wrote": "write", "written": "write", "thought": "think",
-              "spoke": "speak", "spoken": "speak"}
+              "spoke": "speak", "spoken": "speak", "found": "find"}
 
 
 @lru_cache(maxsize=1)
@@ -853,13 +864,17 @@ class HolderResolver:
         return holder
 
     def _named_body(self, mention: Mention) -> Holder | None:
-        """'The ministry added', 'the commission said': the organisation of that kind that spoke last in this
-        article ("Russia's Defence Ministry said ... The ministry added"), not a nameless 'ministry'; only
-        when it speaks ("the army continued its advance" is no claim of the army that spoke before)."""
-        words = mention.text.lower().split()
-        if mention.kind in ("pronoun", "plural pronoun") or len(words) != 2 or words[0] != "the" or not speaks(mention):
-            return None
-        return next((body for body in reversed(self.bodies) if words[1] in body.name.lower().split()), None)
+        """'The ministry added', 'the commission said', 'the high court ruled': the organisation of that kind
+        that spoke last in this article ("Russia's Defence Ministry said ... The ministry added"), not a
+        nameless 'ministry'; 'the organization said', 'the group said': the one that spoke last, of any kind;
+        only when it speaks ("the army continued its advance" is no claim of the army that spoke before)."""
+        written = mention.text.split()
+        if mention.kind in ("pronoun", "plural pronoun") or len(written) < 2 or written[0].lower() != "the" or \
+                not speaks(mention) or not all(w.islower() or w.endswith("-based") for w in written[1:-1]):
+            return None  # "the high court", "the London-based organization"; not "the Russian army"
+        kind = written[-1].lower()
+        return next((body for body in reversed(self.bodies)
+                     if kind in _ANY_BODY or kind in body.name.lower().split()), None)
 
     def _resolve(self, mention: Mention) -> Holder | None:
         if mention.kind == "pronoun":

@@ -444,3 +444,19 @@ def test_a_role_mention_finds_whom_a_title_with_its_place_of_work_describes():
     holders = _holders_of("John Marsh, an analyst at Valdor Capital, said the sanctions would bite.",
                           "Finance Minister Anna Berg disagreed.", "The analyst added that prices would rise.")
     assert holders[2] == ("John Marsh", "person")
+
+
+def test_the_organization_or_the_court_is_the_body_that_spoke_last():
+    assert _holders_of("Valdor Rights International said the government ignored abuses.",
+                       "The London-based organization said the policy had failed.",
+                       "The rights group added that it would keep watching.") == \
+        [("Valdor Rights International", "organisation")] * 3
+    assert _holders_of("The Supreme Court ruled on Thursday that the law was void.",
+                       "In a 6-3 ruling, the court said the act gave the president too much power.",
+                       "The high court also ruled that the ban must end.") == [("Supreme Court", "organisation")] * 3
+
+
+def test_ruled_and_found_report_a_claim_only_with_a_that_clause():
+    assert _holders_of("Ivan Petrov has ruled Valdoria since 2000.", "Police found the car near the border.",
+                       "Investigators found that the brakes had failed.") == \
+        [("Test Wire", "outlet"), ("Test Wire", "outlet"), ("investigators", "source")]
