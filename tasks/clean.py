@@ -165,7 +165,7 @@ def rules_version() -> str:
 
 def normalise_text(text: str) -> str:
     """Mojibake undone, NFC, one kind of space, no control or zero-width characters, apostrophes as ',
-    paragraphs kept. Mojibake first: text that was once decoded with the wrong codec ("â€\x9d" for
+    ``typewriter quotes'' as “curly” ones, paragraphs kept. Mojibake first: text that was once decoded with the wrong codec ("â€\x9d" for
     "”") loses its quote marks otherwise, and with them who said what."""
     text = ftfy.fix_encoding(text)
     text = unicodedata.normalize("NFC", text)
@@ -174,6 +174,8 @@ def normalise_text(text: str) -> str:
     text = re.sub(r"[\u200b-\u200d\u2060\ufeff\u00ad]", "", text)
     text = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
     text = re.sub(r"(?<=\w)[’`´](?=\w)", "'", text)
+    text = re.sub(r"``\s?", "“", text)  # the typewriter quotes of older wire copy (``...''): marks the
+    text = re.sub(r"(?<=\S)''(?!\w)", "”", text)  # quote finder reads, so their speakers are found
     text = re.sub(r"[‐‑]", "-", text)
     text = re.sub(r" {2,}", " ", text)
     lines = [line.strip() for line in text.split("\n")]

@@ -715,18 +715,21 @@ def _is_media(token) -> bool:
 
 def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention | None:
     """The speaker a parsed sentence names outside its quotes: the reporting verb nearest the root wins,
-    a news outlet ('the agency reported') only when nobody else speaks."""
+    any other verb that attributes a quote only when no reporting verb names anyone, a news outlet
+    ('the agency reported') only when nobody else speaks."""
     verbs = verb_forms()
     candidates = []
     for token in doc:
         if _in_quotes(token, quoted):
             continue
-        speaker = None
+        speaker, unlisted = None, False
         phrase = reporting_phrase(token) if _pos(token) == "VERB" else None
         if phrase or (token.lower_ in verbs and _pos(token) in ("VERB", "AUX")):
             if _says_nothing(token, verbs):
                 continue
             speaker = _criticised_speaker(token, verbs) or _subject(token)
+        elif _pos(token) == "VERB" and _attributes_quote(token, quoted):
+            speaker, unlisted = _subject(token), True  # "“...,” he bellowed"
         elif token.lower_ == "according" and token.i + 1 < len(doc) and doc[token.i + 1].lower_ == "to":
             speaker = next((c for c in doc[token.i + 1].children if c.dep_ == "pobj"), None)
         if speaker is None or _in_quotes(speaker, quoted) or any(c.lower_ == "neither" for c in speaker.children):
@@ -742,8 +745,22 @@ def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention
             mention.believes = token.dep_ != "relcl" and any(c.dep_ == "ccomp" for c in token.children)
             if mention.verb in speakers()["clause_verbs"] and not _that_clause(token):
                 continue  # "Putin has ruled Russia since 2000", "Fong finds himself attacked" report no claim
-            candidates.append((_is_media(speaker), _depth(token), token.i, mention))
-    return min(candidates, key=lambda c: c[:3])[3] if candidates else None
+            candidates.append((_is_media(speaker), unlisted, _depth(token), token.i, mention))
+    return min(candidates, key=lambda c: c[:4])[4] if candidates else None  # a listed verb before another:
+    # "“...,” Interfax quoted Putin as saying" is Putin's
+
+
+def _attributes_quote(verb, quoted: list[tuple[int, int]]) -> bool:
+    """The clause right after a quote that ends in a comma, question or exclamation mark attributes it,
+    whatever its verb: '“...,” he bellowed', '“...?” scoffed Petrov', '“...”, Berg fumed'."""
+    subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+    first = min(verb.i, subject.left_edge.i) if subject is not None else verb.i
+    before = verb.doc[:first]
+    comma_after = len(before) > 1 and before[-1].text == ","
+    mark = before[-2] if comma_after else before[-1] if len(before) else None
+    if mark is None or not mark.is_quote or not any(end == mark.idx + len(mark.text) for _, end in quoted):
+        return False
+    return comma_after or verb.doc.text[:mark.idx].rstrip()[-1:] in (",", "?", "!", "…")
 
 
 def _that_clause(verb) -> bool:
@@ -1072,13 +1089,15 @@ class HolderResolver:
 
 def parse_starts(text: str, sentences: list[Span], quotes: list[Span]) -> dict[int, int]:
     """Sentence index -> where its text to parse begins, for the sentences with a reporting verb form
-    outside quotes (only those can name a speaker); the parse starts after a dateline, which confuses it."""
+    outside quotes or words after a quote (only those can name a speaker); the parse starts after a
+    dateline, which confuses it."""
     verb_words = _verb_words()
     starts = {}
     for i, sentence in enumerate(sentences):
         verbs = [m.start() for m in _WORD.finditer(text, sentence.start, sentence.end) if m.group(0).lower() in verb_words]
         verbs += [m.start() for m in _phrase_pattern().finditer(text, sentence.start, sentence.end)]
-        if any(not any(q.start <= at < q.end for q in quotes) for at in verbs):
+        if any(not any(q.start <= at < q.end for q in quotes) for at in verbs) or \
+                any(sentence.start < q.end < sentence.end and re.search(r"\w", text[q.end:sentence.end]) for q in quotes):
             dateline = _DATELINE.match(text[sentence.start:sentence.end])
             starts[i] = sentence.start + (dateline.end() if dateline else 0)
     return starts

@@ -221,6 +221,11 @@ def test_mojibake_is_undone_so_quotes_keep_their_speaker():
     assert normalise_text(right) == right  # text that is right stays
 
 
+def test_typewriter_quotes_of_old_wire_copy_become_curly_so_the_quote_finder_reads_them():
+    text = normalise_text("``The talks failed,'' the envoy said. ``We go home.'' It's the Smiths' car.")
+    assert text == "\u201cThe talks failed,\u201d the envoy said. \u201cWe go home.\u201d It's the Smiths' car."
+
+
 @pytest.mark.parametrize("text, language", [
     (BODY, "en"),
     ("Министр иностранных дел России заявил, что расширение НАТО недопустимо.", "ru"),

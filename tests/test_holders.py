@@ -460,3 +460,13 @@ def test_ruled_and_found_report_a_claim_only_with_a_that_clause():
     assert _holders_of("Ivan Petrov has ruled Valdoria since 2000.", "Police found the car near the border.",
                        "Investigators found that the brakes had failed.") == \
         [("Test Wire", "outlet"), ("Test Wire", "outlet"), ("investigators", "source")]
+
+
+def test_any_verb_right_after_a_quote_attributes_it_but_a_reporting_verb_comes_first():
+    assert _holders_of("Ivan Petrov spoke in Moscow on Monday.", "Anna Berg listened.",
+                       "“We will never surrender to the alliance,” he bellowed over loudspeakers.",
+                       "“This is a disgrace to everyone here,” Berg fumed.",
+                       "“That is rubbish and everyone knows it,” scoffed Petrov.")[2:] == \
+        [("Ivan Petrov", "person"), ("Anna Berg", "person"), ("Ivan Petrov", "person")]
+    assert _holders_of("“We will be after them everywhere,” Valdor Wire quoted Ivan Petrov as saying.") == \
+        [("Ivan Petrov", "person")]
