@@ -646,6 +646,9 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
         return Mention(lower, "pronoun", position, antecedent=_subject_before(token, quoted))
     if lower == "they":
         return Mention(lower, "plural pronoun", position)
+    author = _author_of_document(token)
+    if author is not None:  # "the CBS poll found", "according to a poll by the Levada Center": the pollster
+        return Mention(_written(_name_chain(author)), "name", position)
     if _counted_people(token):
         return Mention(_role_text(token), "group", position)
     if _pos(token) in ("PRON", "NUM", "ADJ") or token.is_punct or _CALENDAR.match(token.text):
@@ -685,6 +688,19 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
     return Mention(_role_text(token) if _pos(token) == "PROPN" else chain,
                    "organisation" if media else "name" if _pos(token) == "PROPN" else "known name", position,
                    role=role_before(chain, len(chain)), person=who)
+
+
+_DOCUMENTS = {"poll", "survey", "report", "study", "statement", "memo", "letter", "analysis", "assessment", "review"}
+
+
+def _author_of_document(token):
+    """The name a document is by: 'the CBS poll', 'Amnesty's report', 'a survey by the Levada Center'."""
+    if token.lower_ not in _DOCUMENTS:
+        return None
+    before = [t for t in token.lefts if t.dep_ in ("compound", "poss", "nmod") and _pos(t) == "PROPN"]
+    after = [p for c in token.rights if c.dep_ == "prep" and c.lower_ in ("by", "from") for p in c.children
+             if p.dep_ == "pobj" and _pos(p) == "PROPN"]
+    return (before or after or [None])[-1]
 
 
 _ANY_BODY = {"organization", "organisation", "group"}  # "the organization said": the body that spoke last

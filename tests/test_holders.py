@@ -470,3 +470,12 @@ def test_any_verb_right_after_a_quote_attributes_it_but_a_reporting_verb_comes_f
         [("Ivan Petrov", "person"), ("Anna Berg", "person"), ("Ivan Petrov", "person")]
     assert _holders_of("“We will be after them everywhere,” Valdor Wire quoted Ivan Petrov as saying.") == \
         [("Ivan Petrov", "person")]
+
+
+def test_a_poll_report_or_statement_holds_what_its_named_author_holds():
+    assert _holders_of("A poll by the Levada Center found that most Ruritanians back the war.",
+                       "Valdor Rights International's report said the trial was unfair.",
+                       "Ivan Petrov's statement said the alliance was a threat.",
+                       "The statement said the talks would go on.") == \
+        [("Levada Center", "organisation"), ("Valdor Rights International", "organisation"),
+         ("Ivan Petrov", "person"), ("Test Wire", "outlet")]
