@@ -434,6 +434,8 @@ class Mention:
     role: str | None = None
     country: str | None = None
     verb: str | None = None  # the reporting verb's lemma or phrase ("hit out"); None for "according to X"
+    silent: bool = False  # the subject declines to speak ("X declined to comment"): no claim, but the one
+    # a following "he said" means
     believes: bool = False  # the verb has a clause of what is believed ("believe that ..."), and is no relative
     # clause ("voters both candidates hope to win over")
     antecedent: str | None = None  # a pronoun's: the name that is subject earlier in its sentence
@@ -520,6 +522,12 @@ def _says_nothing(verb, verbs: dict[str, str]) -> bool:
             (verb.head.dep_ in ("nsubj", "nsubjpass") or not any(c.dep_ == "ccomp" for c in verb.children)):
         return True  # "X, who once said ..., has joined the committee", "the judge ruled against X, who claimed
         # to be ...": the sentence tells of X; not "a call came from X, who said the bank favoured a cut"
+    return _declines(verb, verbs)
+
+
+def _declines(verb, verbs: dict[str, str]) -> bool:
+    """'X declined to comment', 'X refused to confirm', 'X would not say whether': X is asked and keeps
+    silent, and stays the one a following 'he said' means."""
     if _refuses(verb):  # "refused to confirm"
         return any(c.dep_ == "xcomp" and verbs.get(c.lower_, c.lower_) in _NO_COMMENT for c in verb.children)
     if verbs.get(verb.lower_) not in _NO_COMMENT:
@@ -703,6 +711,7 @@ def _author_of_document(token):
     return (before or after or [None])[-1]
 
 
+_QUESTION_WORDS = {"whether", "if", "when", "why", "how", "what", "who", "where", "which", "that"}
 _ANY_BODY = {"organization", "organisation", "group"}  # "the organization said": the body that spoke last
 _QUANTIFIERS = {"some", "many", "most", "several", "few", "numerous", "other", "others", "half", "majority",
                 "minority", "thousands", "hundreds", "dozens", "scores", "millions"}
@@ -732,7 +741,7 @@ def _is_media(token) -> bool:
 def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention | None:
     """The speaker a parsed sentence names outside its quotes: the reporting verb nearest the root wins,
     any other verb that attributes a quote only when no reporting verb names anyone, a news outlet
-    ('the agency reported') only when nobody else speaks."""
+    ('the agency reported') only when nobody else speaks. One who declines to speak is a `silent` mention."""
     verbs = verb_forms()
     candidates = []
     for token in doc:
@@ -740,9 +749,11 @@ def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention
             continue
         speaker, unlisted = None, False
         phrase = reporting_phrase(token) if _pos(token) == "VERB" else None
+        silent = False
         if phrase or (token.lower_ in verbs and _pos(token) in ("VERB", "AUX")):
-            if _says_nothing(token, verbs):
+            if _says_nothing(token, verbs) and not _declines(token, verbs):
                 continue
+            silent = _declines(token, verbs)
             speaker = _criticised_speaker(token, verbs) or _subject(token)
         elif _pos(token) == "VERB" and _attributes_quote(token, quoted):
             speaker, unlisted = _subject(token), True  # "“...,” he bellowed"
@@ -757,13 +768,17 @@ def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention
         if mention is not None and mention.kind == "plural pronoun" and any(a.lower_ in verbs for a in token.ancestors):
             continue  # "the countries said they want": 'they' is whoever said it
         if mention is not None:
+            mention.silent = silent
             mention.verb = phrase or verbs.get(token.lower_)
             mention.believes = token.dep_ != "relcl" and any(c.dep_ == "ccomp" for c in token.children)
             if mention.verb in speakers()["clause_verbs"] and not _that_clause(token):
                 continue  # "Putin has ruled Russia since 2000", "Fong finds himself attacked" report no claim
-            candidates.append((_is_media(speaker), unlisted, _depth(token), token.i, mention))
-    return min(candidates, key=lambda c: c[:4])[4] if candidates else None  # a listed verb before another:
-    # "“...,” Interfax quoted Putin as saying" is Putin's
+            candidates.append((_is_media(speaker), silent, unlisted, _depth(token), token.i, mention, token))
+    withheld = {t.i for c in candidates if c[1] for clause in c[6].children if clause.dep_ == "ccomp"
+                and clause.left_edge.lower_ in _QUESTION_WORDS for t in clause.subtree}
+    candidates = [c for c in candidates if c[4] not in withheld]  # "X declined to say whether he wants"
+    return min(candidates, key=lambda c: c[:5])[5] if candidates else None  # a speaker before one who
+    # declines ("refused to comment, but said"), a listed verb before another ("quoted Putin as saying")
 
 
 def _attributes_quote(verb, quoted: list[tuple[int, int]]) -> bool:
@@ -1140,6 +1155,10 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
                       for q in quotes if overlaps(q, Span(start, sentence.end))]
             mention = sentence_mention(doc, start, quoted)
             holder = resolver.resolve(mention) if mention else None
+            if mention is not None and mention.silent:  # "Corker declined to say ... “...,” he told reporters"
+                resolver.last_speaker = holder if holder is not None and holder.kind == "person" else \
+                    resolver.last_speaker
+                holder, mention = None, None
             if holder is None and mention is not None and mention.kind == "role":
                 unnamed.append((i, mention.text))
                 if speaks(mention):

@@ -479,3 +479,12 @@ def test_a_poll_report_or_statement_holds_what_its_named_author_holds():
                        "The statement said the talks would go on.") == \
         [("Levada Center", "organisation"), ("Valdor Rights International", "organisation"),
          ("Ivan Petrov", "person"), ("Test Wire", "outlet")]
+
+
+def test_one_who_declines_to_say_is_no_holder_but_the_he_that_follows():
+    holders = _holders_of("“We are ready to go,” Senator Ivan Petrov told reporters.",
+                          "Senator Tom Hale declined to say whether he would back the bill if leaders agree to the deal.",
+                          "“I don't do conjecture,” he told reporters.")
+    assert holders[1:] == [("Test Wire", "outlet"), ("Tom Hale", "person")]
+    assert _holders_of("Ivan Petrov refused to comment on the book, saying nobody should be distracted.") == \
+        [("Ivan Petrov", "person")]
