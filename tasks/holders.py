@@ -275,7 +275,8 @@ class PersonIndex:
 
     A single name word that is not a known surname ("Lula", "Xi") finds the one person whose full name
     holds it. Of the spellings of one person, the shortest surname wins (Zelensky over Zelenskyy), then
-    the most frequent, written as configs/speakers.yaml prefers (preferred_name).
+    the most frequent, written as configs/speakers.yaml prefers (preferred_name); a person known only from
+    that file (`know`) wins only where the corpus has no spelling.
     """
 
     def __init__(self) -> None:
@@ -294,6 +295,12 @@ class PersonIndex:
         if role:
             self._roles[key][role] += 1
 
+    def know(self, full_name: str) -> None:
+        """A person known beforehand, found by surname only (never by a first name: "Viktor said" is no
+        one known): a spelling the corpus writes outnumbers it, so it only fills a surname nobody else has."""
+        if is_person_name(full_name):
+            self._spellings[surname_key(full_name)].setdefault(full_name, 0)
+
     def _key_of(self, token: str) -> str | None:
         key = surname_key(token) if token.strip() else ""
         if key in self._spellings:
@@ -306,7 +313,7 @@ class PersonIndex:
         if key is None:
             return None
         spellings = self._spellings[key]
-        canonical = preferred_name(min(spellings, key=lambda n: (len(n.split()[-1]), -spellings[n], n)))
+        canonical = preferred_name(min(spellings, key=lambda n: (not spellings[n], len(n.split()[-1]), -spellings[n], n)))
         roles = self._roles.get(key)
         return Person(canonical, roles.most_common(1)[0][0] if roles else None)
 
@@ -380,10 +387,14 @@ def name_passages(text: str, sentences: list[Span]) -> list[Span]:
 
 
 def index_people(mentions_per_text: list[list[dict]]) -> PersonIndex:
+    """The people the corpus names in full, and the people of configs/speakers.yaml's preferred_names, so
+    that "Peskov said" finds Dmitry Peskov in a batch that never writes his full name."""
     index = PersonIndex()
     for mentions in mentions_per_text:
         for mention in mentions:
             index.add(mention["name"], mention["role"])
+    for name in set(speakers()["preferred_names"].values()):
+        index.know(name)
     return index
 
 

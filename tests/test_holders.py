@@ -488,3 +488,11 @@ def test_one_who_declines_to_say_is_no_holder_but_the_he_that_follows():
     assert holders[1:] == [("Test Wire", "outlet"), ("Tom Hale", "person")]
     assert _holders_of("Ivan Petrov refused to comment on the book, saying nobody should be distracted.") == \
         [("Ivan Petrov", "person")]
+
+
+def test_a_lone_surname_of_a_known_person_is_that_person_unless_the_corpus_names_another():
+    assert _holders_of("Polyansky told reporters the talks had stalled.", "Polyansky added that the West was to blame.") == \
+        [("Dmitry Polyansky", "person")] * 2  # configs/speakers.yaml preferred_names
+    assert _holders_of("Polyansky told reporters bread was dear.", "Anna Polyansky, a baker, said flour was scarce.") == \
+        [("Anna Polyansky", "person")] * 2
+    assert _holders_of("Dmitry said the talks had stalled.") == [("Dmitry", "organisation")]  # no first names
