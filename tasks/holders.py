@@ -80,7 +80,8 @@ def speakers() -> dict:
             "preferred_names": preferred,
             "government_verbs": set(data["government_verbs"]), "belief_verbs": set(data["belief_verbs"]),
             "clause_verbs": set(data["clause_verbs"]),
-            "roles": set(data["role_heads"]), "not_in_names": set(data["not_in_names"]),
+            "roles": set(data["role_heads"]) | set(data["people_nouns"]), "people_nouns": set(data["people_nouns"]),
+            "not_in_names": set(data["not_in_names"]),
             "leader_roles": set(data["leader_roles"]), "country_names": {c.lower() for c in data["countries"]},
             "institutions": set(data["institution_heads"]), "proxy_roles": set(data["proxy_roles"])}
 
@@ -231,8 +232,10 @@ _LINKS = r"(?:of|to|for|after|before|with|against|than|under|at|by|from|the|a|an
 @lru_cache(maxsize=1)
 def _role_after_pattern() -> re.Pattern:
     heads = "|".join(sorted(map(re.escape, speakers()["roles"]), key=len, reverse=True))
-    return re.compile(  # "the Russian president", "Russia's foreign minister", "a senior adviser"; no other possessive
-        rf"^,[ \t]+(?P<role>(?:the|a|an|[A-Z][\w.-]*['’]s)[ \t]+(?:(?!{_LINKS}\b)[\w.-]+[ \t]+){{0,5}}?(?:{heads})"
+    return re.compile(  # "the Russian president", "Russia's foreign minister", "a senior adviser", "the NSA's
+        # inspector general" (role_after drops a role's possessive: "the president's envoy")
+        rf"^,[ \t]+(?P<role>(?:the|a|an|[A-Z][\w.-]*['’]s)[ \t]+(?:(?!{_LINKS}\b)[\w.-]+(?:['’]s)?[ \t]+){{0,5}}?"
+        rf"(?:{heads})"
         r"(?:[ \t]+(?:of|at|in)[ \t]+[^,;()]{1,60}?)?)[ \t]*,",  # "a resident of Kharkiv", "an analyst at X"
         re.I)  # not "an ally of the president", "an adviser to the prime minister": that role is someone else's
 
@@ -241,7 +244,9 @@ def role_after(text: str, end: int) -> str | None:
     """The title written as an apposition right after a name: 'the Russian president' in 'Ivan Petrov, the
     Russian president, said'; not 'the president's envoy', whose role words are someone else's."""
     match = _role_after_pattern().match(text[end:end + 120])
-    return re.sub(r"^(?:the|a|an)\s+", "", match.group("role"), flags=re.I) if match else None
+    if not match or any(is_role_word(owner.lower()) for owner in re.findall(r"([\w-]+)['’]s\b", match.group("role"))):
+        return None
+    return re.sub(r"^(?:the|a|an)\s+", "", match.group("role"), flags=re.I)
 
 
 def trailing_name(words: list[str]) -> str | None:
@@ -1092,12 +1097,14 @@ class HolderResolver:
         if self.last_source is not None and definite and heads and \
                 _role_words(phrase) <= _role_words(self.last_source.name):
             return self.last_source  # "an RNC official said ... the official told Reuters": still unnamed
-        held = _role_words(self.last_speaker.role) if self.last_speaker and self.last_speaker.role else set()
+        title = (self.last_speaker.role or self.titles.get(self.last_speaker.name)) if self.last_speaker else None
+        held = _role_words(title) if title else set()
         other_title = {w for w in _role_words(phrase) if "-" in w and is_role_word(w)} - held
+        other_kind = bool(heads) and heads <= speakers()["people_nouns"] and bool(held) and not heads & held
         if self.last_speaker and self.last_speaker.kind == "person" and definite and not _is_proxy(phrase) \
-                and not other_title:
+                and not other_title and not other_kind:
             return self.last_speaker  # "the envoy added" is who just spoke; not "the spokesman", nor "the
-            # president-elect" after a speaker who is not
+            # president-elect" after a speaker who is not, nor "the whistleblower" after an inspector general
         return None
 
     def _ministry(self, mention: Mention) -> Holder:

@@ -396,6 +396,7 @@ def test_a_company_is_an_organisation_not_a_person(company):
     (", a senior adviser to the prime minister, said", None), (", the president's envoy, said", None),
     (", who met the president, said", None), (", an analyst at Valdor Capital, said", "analyst at Valdor Capital"),
     (", the president of Valdoria, said", "president of Valdoria"),
+    (", the agency's inspector general, said", "agency's inspector general"),
 ])
 def test_a_title_after_a_name_is_its_own_not_one_it_relates_to(after, role):
     assert role_after("Ivan Petrov" + after, len("Ivan Petrov")) == role
@@ -453,6 +454,13 @@ def test_a_role_mention_finds_whom_a_title_with_its_place_of_work_describes():
     holders = _holders_of("John Marsh, an analyst at Valdor Capital, said the sanctions would bite.",
                           "Finance Minister Anna Berg disagreed.", "The analyst added that prices would rise.")
     assert holders[2] == ("John Marsh", "person")
+
+
+def test_a_people_noun_is_not_the_last_speaker_when_their_title_is_another():
+    assert _holders_of("Ivan Petrov, the agency's inspector general, said the leak was serious.",
+                       "The whistleblower said his name had been disclosed.")[1] == ("whistleblower", "source")
+    assert _holders_of("Olga Ivanova said the shelling went on all night.",
+                       "The resident added that nobody had warned them.")[1] == ("Olga Ivanova", "person")
 
 
 def test_the_organization_or_the_court_is_the_body_that_spoke_last():
