@@ -337,6 +337,7 @@ class PersonIndex:
 
 
 _NAME_TOKEN = re.compile(r"\b[A-Z][\w'’-]+\b")
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w&'’.-]*)*")  # "The Times of India"
 
 
 def name_keys(text: str) -> set[str]:
@@ -682,8 +683,14 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
     if named is not None and (_pos(token) != "PROPN" or lower in speakers()["roles"] or media):
         chain = _written(_name_chain(named))
         return Mention(chain, "organisation" if media else "name", position, role=_role_text(token))
-    if lower in _ONE_MEDIUM and [t.lower_ for t in _phrase_tokens(token)] == ["the", lower]:
-        return Mention(_role_text(token), "media", position)  # "the newspaper": the paper named before, if any
+    if lower in _ONE_MEDIUM:
+        words = _role_text(token).split()[:-1]
+        if words and words[0].lower() == "the" and all(not w[:1].isupper() or "-" in w for w in words[1:]):
+            return Mention(_role_text(token), "media", position)  # "the (English-language) daily": the paper
+            # named before, if any
+        named = [w for w in words if w.lower() not in _DETERMINERS]
+        if named and all(part[:1].isupper() for w in named for part in w.split("-")):
+            return Mention(_role_text(token), "organisation", position)  # "Business Day newspaper said"
     if lower == "ministry":
         return Mention(_role_text(token), "ministry", position, country=_country_of(token))
     hyphenated = _hyphenated_tokens(token)
@@ -953,7 +960,7 @@ class HolderResolver:
                 return named
             return self._by_role(mention.text, mention.position)
         if mention.kind == "media":
-            return self.last_media
+            return self.last_media or self._outlet_named_before(mention.position)
         if mention.kind == "ministry":
             return self._ministry(mention)
         if mention.kind == "group":
@@ -966,11 +973,24 @@ class HolderResolver:
             return self._remember_media(_organisation(mention.text))
         return self._remember_media(self._by_name(mention))
 
+    def _outlet_named_before(self, position: int) -> Holder | None:
+        """The news outlet named last before `position`, speaking or not: "rejected a Washington Post report
+        ... The newspaper reported" is the Post's."""
+        for run in reversed(list(_CAPITALISED_RUN.finditer(self.text, 0, position))):
+            words = run.group(0).split()  # the run or its end ("Earlier Izvestia"); not "National" of
+            for start in range(max(len(words) - 4, 0), len(words)):  # "Philippine National Bank"
+                name = " ".join(words[start:])
+                if is_known_outlet(name):
+                    return Holder(canonical_outlet(name), None, "organisation")
+        return None
+
     def _remember_media(self, holder: Holder | None) -> Holder | None:
         """A news outlet the article cites ("The Guardian reported"), spelled as the outlet registry spells it,
         is remembered: "the newspaper said" later is that paper, not the outlet that publishes the article."""
         if holder is not None and holder.kind == "organisation" and is_known_outlet(holder.name):
             holder = self.last_media = Holder(canonical_outlet(holder.name), None, "organisation")
+        elif holder is not None and holder.kind == "organisation" and set(holder.name.lower().split()) & _MEDIA:
+            self.last_media = holder  # "Business Day newspaper said": a paper the registry does not know
         return holder
 
     def _by_pronoun(self, mention: Mention) -> Holder | None:

@@ -507,3 +507,13 @@ def test_a_lone_surname_of_a_known_person_is_that_person_unless_the_corpus_names
     assert _holders_of("Polyansky told reporters bread was dear.", "Anna Polyansky, a baker, said flour was scarce.") == \
         [("Anna Polyansky", "person")] * 2
     assert _holders_of("Dmitry said the talks had stalled.") == [("Dmitry", "organisation")]  # no first names
+
+
+def test_the_newspaper_is_the_paper_named_last_even_when_it_did_not_speak():
+    assert _holders_of("Ivan Petrov rejected a Washington Post report that he had quit.",
+                       "The newspaper reported that he had vented to advisers.")[1] == ("The Washington Post", "organisation")
+    assert _holders_of("Ivan Petrov told Valdor Wire the report was wrong.",
+                       "Business Day newspaper said the latest credits include a loan.",
+                       "The English-language daily said another loan was managed by Citicorp.")[1:] == \
+        [("Business Day newspaper", "organisation")] * 2
+    assert _holders_of("A Wellington-based newspaper reported that scientists met.") == [("Test Wire", "outlet")]
