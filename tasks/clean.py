@@ -165,8 +165,8 @@ def rules_version() -> str:
 
 def normalise_text(text: str) -> str:
     """Mojibake undone, NFC, one kind of space, no control or zero-width characters, apostrophes as ',
-    ``typewriter quotes'' as “curly” ones, paragraphs kept. Mojibake first: text that was once decoded with the wrong codec ("â€\x9d" for
-    "”") loses its quote marks otherwise, and with them who said what."""
+    ``typewriter quotes'' as “curly” ones, paragraphs kept. Mojibake first: text that was once decoded
+    with the wrong codec ("â€\x9d" for "”") loses its quote marks otherwise, and with them who said what."""
     text = ftfy.fix_encoding(text)
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")

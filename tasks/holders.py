@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -318,7 +319,8 @@ class PersonIndex:
         if key is None:
             return None
         spellings = self._spellings[key]
-        canonical = preferred_name(min(spellings, key=lambda n: (not spellings[n], len(n.split()[-1]), -spellings[n], n)))
+        canonical = preferred_name(min(spellings, key=lambda n: (not spellings[n], len(n.split()[-1]),
+                                                                 -spellings[n], n)))
         roles = self._roles.get(key)
         return Person(canonical, roles.most_common(1)[0][0] if roles else None)
 
@@ -445,8 +447,8 @@ def role_score(mention: str, role: str | None) -> int:
 class Mention:
     """The subject of a reporting verb as written: its words, its syntactic kind, its sentence position."""
     text: str
-    kind: str  # pronoun | plural pronoun | role | group (plural roles, unnamed bodies) | name | known name (only if the index
-    # knows it) | ministry | organisation | institution (a body a country or a name identifies)
+    kind: str  # pronoun | plural pronoun | role | group (plural roles, unnamed bodies) | name | known name
+    # (only if the index knows it) | ministry | organisation | institution (a body a country or a name identifies)
     position: int
     role: str | None = None
     country: str | None = None
@@ -770,13 +772,12 @@ def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention
     for token in doc:
         if _in_quotes(token, quoted):
             continue
-        speaker, unlisted = None, False
+        speaker, unlisted, silent = None, False, False
         phrase = reporting_phrase(token) if _pos(token) == "VERB" else None
-        silent = False
         if phrase or (token.lower_ in verbs and _pos(token) in ("VERB", "AUX")):
-            if _says_nothing(token, verbs) and not _declines(token, verbs):
-                continue
             silent = _declines(token, verbs)
+            if not silent and _says_nothing(token, verbs):
+                continue
             speaker = _criticised_speaker(token, verbs) or _subject(token)
         elif _pos(token) == "VERB" and _attributes_quote(token, quoted):
             speaker, unlisted = _subject(token), True  # "“...,” he bellowed"
@@ -1161,12 +1162,14 @@ def parse_starts(text: str, sentences: list[Span], quotes: list[Span]) -> dict[i
     outside quotes or words after a quote (only those can name a speaker); the parse starts after a
     dateline, which confuses it."""
     verb_words = _verb_words()
+    quote_ends = sorted(q.end for q in quotes)
     starts = {}
     for i, sentence in enumerate(sentences):
         verbs = [m.start() for m in _WORD.finditer(text, sentence.start, sentence.end) if m.group(0).lower() in verb_words]
         verbs += [m.start() for m in _phrase_pattern().finditer(text, sentence.start, sentence.end)]
-        if any(not any(q.start <= at < q.end for q in quotes) for at in verbs) or \
-                any(sentence.start < q.end < sentence.end and re.search(r"\w", text[q.end:sentence.end]) for q in quotes):
+        ends = quote_ends[bisect_right(quote_ends, sentence.start):bisect_left(quote_ends, sentence.end)]
+        words_after_quote = any(re.search(r"\w", text[end:sentence.end]) for end in ends)  # "“...,” he bellowed"
+        if words_after_quote or any(not any(q.start <= at < q.end for q in quotes) for at in verbs):
             dateline = _DATELINE.match(text[sentence.start:sentence.end])
             starts[i] = sentence.start + (dateline.end() if dateline else 0)
     return starts
