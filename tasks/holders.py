@@ -738,6 +738,12 @@ def _author_of_document(token):
     return (before or after or [None])[-1]
 
 
+@lru_cache(maxsize=1)
+def _alliance_pattern() -> re.Pattern:
+    names = sorted(speakers()["alliances"], key=len, reverse=True)
+    return re.compile(rf"\b(?:{'|'.join(map(re.escape, names))})\b")
+
+
 _QUESTION_WORDS = {"whether", "if", "when", "why", "how", "what", "who", "where", "which", "that"}
 _ANY_BODY = {"organization", "organisation", "group"}  # "the organization said": the body that spoke last
 _QUANTIFIERS = {"some", "many", "most", "several", "few", "numerous", "other", "others", "half", "majority",
@@ -941,14 +947,20 @@ class HolderResolver:
         """'The ministry added', 'the commission said', 'the high court ruled': the organisation of that kind
         that spoke last in this article ("Russia's Defence Ministry said ... The ministry added"), not a
         nameless 'ministry'; 'the organization said', 'the group said': the one that spoke last, of any kind;
-        only when it speaks ("the army continued its advance" is no claim of the army that spoke before)."""
+        'the alliance said', 'the bloc said': the alliance of configs/speakers.yaml named last; only when it speaks ("the army continued its advance" is no claim of the army that spoke before)."""
         written = mention.text.split()
         if mention.kind in ("pronoun", "plural pronoun") or len(written) < 2 or written[0].lower() != "the" or \
-                not speaks(mention) or not all(w.islower() or w.endswith("-based") for w in written[1:-1]):
-            return None  # "the high court", "the London-based organization"; not "the Russian army"
+                not speaks(mention):
+            return None
         kind = written[-1].lower()
-        return next((body for body in reversed(self.bodies)
-                     if kind in _ANY_BODY or kind in body.name.lower().split()), None)
+        alliance = written[-1] in ("alliance", "bloc")  # "the (US-led military) alliance"; not "the Countryside
+        # Alliance", a name
+        if not alliance and not all(w.islower() or w.endswith("-based") for w in written[1:-1]):
+            return None  # "the high court", "the London-based organization"; not "the Russian army"
+        spoke = next((body for body in reversed(self.bodies)
+                      if kind in _ANY_BODY or kind in body.name.lower().split()), None)
+        named = list(_alliance_pattern().finditer(self.text, 0, mention.position)) if alliance and not spoke else []
+        return _organisation(named[-1].group(0)) if named else spoke
 
     def _resolve(self, mention: Mention) -> Holder | None:
         if mention.kind == "pronoun":

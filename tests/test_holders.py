@@ -517,3 +517,11 @@ def test_the_newspaper_is_the_paper_named_last_even_when_it_did_not_speak():
                        "The English-language daily said another loan was managed by Citicorp.")[1:] == \
         [("Business Day newspaper", "organisation")] * 2
     assert _holders_of("A Wellington-based newspaper reported that scientists met.") == [("Test Wire", "outlet")]
+
+
+def test_the_alliance_or_the_bloc_is_the_one_named_last_unless_a_body_so_named_spoke():
+    assert _holders_of("Secretary-General Anna Berg spoke in Brussels on NATO spending.",
+                       "The US-led military alliance said it would not be intimidated.")[1] == ("NATO", "organisation")
+    assert _holders_of("NATO troops arrived.", "The Valdor Farmers Alliance said the ban was wrong.",
+                       "The alliance added that it would appeal.")[1:] == [("Valdor Farmers Alliance", "organisation")] * 2
+    assert _holders_of("The alliance said it would appeal.") == [("alliance", "source")]
