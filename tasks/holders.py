@@ -688,13 +688,13 @@ def mention_of(token, offset: int, quoted: list[tuple[int, int]] = ()) -> Mentio
         chain = _written(_name_chain(named))
         return Mention(chain, "organisation" if media else "name", position, role=_role_text(token))
     if lower in _ONE_MEDIUM:
-        words = _role_text(token).split()[:-1]
+        phrase = _role_text(token)
+        words = phrase.split()[:-1]
         if words and words[0].lower() == "the" and all(not w[:1].isupper() or "-" in w for w in words[1:]):
-            return Mention(_role_text(token), "media", position)  # "the (English-language) daily": the paper
-            # named before, if any
-        named = [w for w in words if w.lower() not in _DETERMINERS]
-        if named and all(part[:1].isupper() for w in named for part in w.split("-")):
-            return Mention(_role_text(token), "organisation", position)  # "Business Day newspaper said"
+            return Mention(phrase, "media", position)  # "the (English-language) daily": the paper named before
+        title = [w for w in words if w.lower() not in _DETERMINERS]
+        if title and all(part[:1].isupper() for w in title for part in w.split("-")):
+            return Mention(phrase, "organisation", position)  # "Business Day newspaper said"
     if lower == "ministry":
         return Mention(_role_text(token), "ministry", position, country=_country_of(token))
     hyphenated = _hyphenated_tokens(token)
@@ -805,12 +805,25 @@ def sentence_mention(doc, offset: int, quoted: list[tuple[int, int]]) -> Mention
             mention.believes = token.dep_ != "relcl" and any(c.dep_ == "ccomp" for c in token.children)
             if mention.verb in speakers()["clause_verbs"] and not _that_clause(token):
                 continue  # "Putin has ruled Russia since 2000", "Fong finds himself attacked" report no claim
-            candidates.append((_is_media(speaker), silent, unlisted, _depth(token), token.i, mention, token))
-    withheld = {t.i for c in candidates if c[1] for clause in c[6].children if clause.dep_ == "ccomp"
+            candidates.append(_Candidate(_is_media(speaker), silent, unlisted, _depth(token), token, mention))
+    withheld = {t.i for c in candidates if c.silent for clause in c.verb.children if clause.dep_ == "ccomp"
                 and clause.left_edge.lower_ in _QUESTION_WORDS for t in clause.subtree}
-    candidates = [c for c in candidates if c[4] not in withheld]  # "X declined to say whether he wants"
-    return min(candidates, key=lambda c: c[:5])[5] if candidates else None  # a speaker before one who
-    # declines ("refused to comment, but said"), a listed verb before another ("quoted Putin as saying")
+    candidates = [c for c in candidates if c.verb.i not in withheld]  # "X declined to say whether he wants"
+    return min(candidates, key=_Candidate.rank).mention if candidates else None
+
+
+@dataclass
+class _Candidate:
+    """A speaker one verb of a sentence names, and what ranks it against the others."""
+    media: bool  # a news outlet speaks only when nobody else does
+    silent: bool  # a speaker before one who declines ("refused to comment, but said")
+    unlisted: bool  # a listed verb before another ("“...,” Interfax quoted Putin as saying")
+    depth: int  # the verb nearest the root
+    verb: object  # the verb token
+    mention: Mention
+
+    def rank(self) -> tuple:
+        return self.media, self.silent, self.unlisted, self.depth, self.verb.i
 
 
 def _attributes_quote(verb, quoted: list[tuple[int, int]]) -> bool:
@@ -947,7 +960,8 @@ class HolderResolver:
         """'The ministry added', 'the commission said', 'the high court ruled': the organisation of that kind
         that spoke last in this article ("Russia's Defence Ministry said ... The ministry added"), not a
         nameless 'ministry'; 'the organization said', 'the group said': the one that spoke last, of any kind;
-        'the alliance said', 'the bloc said': the alliance of configs/speakers.yaml named last; only when it speaks ("the army continued its advance" is no claim of the army that spoke before)."""
+        'the alliance said', 'the bloc said': the alliance of configs/speakers.yaml named last; only when it
+        speaks ("the army continued its advance" is no claim of the army that spoke before)."""
         written = mention.text.split()
         if mention.kind in ("pronoun", "plural pronoun") or len(written) < 2 or written[0].lower() != "the" or \
                 not speaks(mention):
@@ -1018,11 +1032,9 @@ class HolderResolver:
             if mention.antecedent else None
         if named is not None and agrees(named):
             return named
-        source, said_by = self.previous_claim  # "A spokeswoman said ... She added": the unnamed speaker just
-        # before, unless a person is named in between ("... Snowden's claim that he could not")
+        source = self._quoted_just_before(mention.position)  # "A spokeswoman said ... She added"
         if source is not None and source.kind == "source" and _one_person(source.name) and \
-                _title_genders(source.name)[:1] in ([], [wanted]) and \
-                not any(said_by <= pos < mention.position for pos, _ in self.mentions):
+                _title_genders(source.name)[:1] in ([], [wanted]):
             return source
         if self.last_speaker and self.last_speaker.kind == "person":
             if agrees(self.last_speaker):
@@ -1033,14 +1045,22 @@ class HolderResolver:
         same = [h for h in before if agrees(h)]
         return same[-1] if same else before[-1] if before else None
 
+    def _article_title(self, name: str) -> str | None:
+        """The title this article gives a person (as a speaker's role, or before or after the name), not
+        the corpus's."""
+        return self.roles.get(name) or self.titles.get(name)
+
     def _by_plural_pronoun(self, mention: Mention) -> Holder | None:
         """'They added': the group or body the sentence before quotes ("Russian officials said ... They
-        added"), unless a person is named in between; else nobody, as 'they' may be anyone named before."""
+        added"); else nobody, as 'they' may be anyone named before."""
+        source = self._quoted_just_before(mention.position)
+        return source if source is not None and source.kind in ("source", "organisation") else None
+
+    def _quoted_just_before(self, position: int) -> Holder | None:
+        """The speaker the sentence before names, unless a person is named between it and `position`
+        ("... Snowden's claim that he could not": not the speaker before)."""
         source, said_by = self.previous_claim
-        if source is not None and source.kind in ("source", "organisation") and \
-                not any(said_by <= pos < mention.position for pos, _ in self.mentions):
-            return source
-        return None
+        return None if any(said_by <= pos < position for pos, _ in self.mentions) else source
 
     @property
     def genders(self) -> dict[str, str]:
@@ -1062,7 +1082,7 @@ class HolderResolver:
                 honorific = _HONORIFIC.search(self.text[max(0, start - 8):start]) if start is not None else None
                 if honorific:
                     votes[name]["m" if honorific.group("m") else "f"] += 1
-            for gender in _title_genders(self.roles.get(name) or self.titles.get(name)):  # this article's title
+            for gender in _title_genders(self._article_title(name)):
                 votes[name][gender] += 1
         return {name: "m" if count["m"] > count["f"] else "f" for name, count in votes.items() if count["m"] != count["f"]}
 
@@ -1118,7 +1138,7 @@ class HolderResolver:
         whatever other articles of the corpus call someone else; else the last person who spoke, as news
         style uses 'the envoy added' for the speaker just quoted."""
         people = [(pos, self._person(person)) for pos, person in self.mentions]
-        for role_of in (lambda holder: self.roles.get(holder.name) or self.titles.get(holder.name),
+        for role_of in (lambda holder: self._article_title(holder.name),
                         lambda holder: holder.role):
             best, best_score = None, 0
             for pos, holder in people:
@@ -1211,8 +1231,8 @@ def sentence_claims(text: str, sentences: list[Span], quotes: list[Span], resolv
             mention = sentence_mention(doc, start, quoted)
             holder = resolver.resolve(mention) if mention else None
             if mention is not None and mention.silent:  # "Corker declined to say ... “...,” he told reporters"
-                resolver.last_speaker = holder if holder is not None and holder.kind == "person" else \
-                    resolver.last_speaker
+                if holder is not None and holder.kind == "person":
+                    resolver.last_speaker = holder
                 holder, mention = None, None
             if holder is None and mention is not None and mention.kind == "role":
                 unnamed.append((i, mention.text))
