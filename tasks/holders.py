@@ -969,7 +969,10 @@ class HolderResolver:
         kind = written[-1].lower()
         alliance = written[-1] in ("alliance", "bloc")  # "the (US-led military) alliance"; not "the Countryside
         # Alliance", a name
-        if not alliance and not all(w.islower() or w.endswith("-based") for w in written[1:-1]):
+        modifiers = written[1:-1]
+        if any(is_role_word(w.lower()) or re.fullmatch(_LINKS, w.lower()) for w in modifiers):
+            return None  # "the head of the ministry" is a person, not the ministry
+        if not alliance and not all(w.islower() or w.endswith("-based") for w in modifiers):
             return None  # "the high court", "the London-based organization"; not "the Russian army"
         spoke = next((body for body in reversed(self.bodies)
                       if kind in _ANY_BODY or kind in body.name.lower().split()), None)

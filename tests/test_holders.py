@@ -525,3 +525,12 @@ def test_the_alliance_or_the_bloc_is_the_one_named_last_unless_a_body_so_named_s
     assert _holders_of("NATO troops arrived.", "The Valdor Farmers Alliance said the ban was wrong.",
                        "The alliance added that it would appeal.")[1:] == [("Valdor Farmers Alliance", "organisation")] * 2
     assert _holders_of("The alliance said it would appeal.") == [("alliance", "source")]
+
+
+
+def test_the_head_of_a_body_is_not_the_body():
+    assert _holders_of("Russia's Defence Ministry said the strikes hit depots.",
+                       "The head of the ministry added that losses were heavy.")[1] == ("head of the ministry", "source")
+    assert _holders_of("NATO said the drills were defensive.",
+                       "The head of the NATO military alliance warned that troops were at risk.")[1] == \
+        ("head of the NATO military alliance", "source")
